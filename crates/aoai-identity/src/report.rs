@@ -152,14 +152,19 @@ fn fmt_ms(d: Duration) -> String {
 
 impl fmt::Display for ChainReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tried = self
+            .steps
+            .iter()
+            .filter(|s| s.outcome != StepOutcome::Skipped)
+            .count();
         let verdict = match (self.used(), self.failed()) {
             (Some(s), _) => format!("used {}", s.credential),
-            (None, Some(s)) => format!("stopped at {} (it applies here and failed)", s.credential),
-            (None, None) => "no credential applies here".to_string(),
+            (None, Some(s)) => format!("stopped at {}: it applies here and failed", s.credential),
+            (None, None) => "none applies here".to_string(),
         };
         write!(
             f,
-            "{}: {verdict} after {}",
+            "{} tried {tried} credential(s) in {}; {verdict}",
             self.chain,
             fmt_ms(self.elapsed)
         )?;

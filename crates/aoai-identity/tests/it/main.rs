@@ -1,0 +1,7 @@
+//! Integration tests of aoai-identity: one binary, modules per area. Everything talks to
+//! 127.0.0.1 only (the emulator, fake CLIs, refusing or silent listeners).
+
+mod support;
+
+mod chain;
+mod cli;
