@@ -1,7 +1,9 @@
 //! Integration tests of aoai-identity: one binary, modules per area. Everything talks to
 //! 127.0.0.1 only (the emulator, fake CLIs, refusing or silent listeners).
 
+mod fake_idp;
 mod support;
 
 mod chain;
 mod cli;
+mod diff;
