@@ -72,6 +72,8 @@ pub struct FakeIdp {
     pub url: String,
     pub ca_file: Option<PathBuf>,
     pub ca_pem: Option<String>,
+    /// SHA-1 thumbprint (hex) of the TLS server certificate, for Service Fabric pinning.
+    pub leaf_sha1: Option<String>,
     journal: Arc<Mutex<Vec<Recorded>>>,
     _dir: tempfile::TempDir,
     pub arc_key_dir: PathBuf,
@@ -99,11 +101,11 @@ impl FakeIdp {
         let port = listener.local_addr().unwrap().port();
         let scheme = if tls { "https" } else { "http" };
         let url = format!("{scheme}://127.0.0.1:{port}");
-        let (acceptor, ca_pem) = if tls {
-            let (acceptor, ca) = tls_acceptor();
-            (Some(acceptor), Some(ca))
+        let (acceptor, ca_pem, leaf_sha1) = if tls {
+            let (acceptor, ca, leaf) = tls_acceptor();
+            (Some(acceptor), Some(ca), Some(leaf))
         } else {
-            (None, None)
+            (None, None, None)
         };
         let ca_file = ca_pem.as_ref().map(|pem| {
             let p = dir.path().join("ca.pem");
@@ -150,6 +152,7 @@ impl FakeIdp {
             url,
             ca_file,
             ca_pem,
+            leaf_sha1,
             journal,
             _dir: dir,
             arc_key_dir,
@@ -157,7 +160,7 @@ impl FakeIdp {
     }
 }
 
-fn tls_acceptor() -> (tokio_rustls::TlsAcceptor, String) {
+fn tls_acceptor() -> (tokio_rustls::TlsAcceptor, String, String) {
     use rcgen::{
         BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
     };
@@ -190,9 +193,12 @@ fn tls_acceptor() -> (tokio_rustls::TlsAcceptor, String) {
     .with_no_client_auth()
     .with_single_cert(vec![leaf.der().clone(), ca_cert.der().clone()], key_der)
     .unwrap();
+    use sha1::Digest;
+    let leaf_sha1 = hex::encode(sha1::Sha1::digest(leaf.der().as_ref()));
     (
         tokio_rustls::TlsAcceptor::from(Arc::new(config)),
         ca_cert.pem(),
+        leaf_sha1,
     )
 }
 
@@ -380,6 +386,21 @@ async fn handle(
                     200,
                     &[],
                     serde_json::json!({"access_token": "ml-token", "expires_on": (now() + 3599).to_string(), "resource": q("resource").unwrap_or_default(), "token_type": "Bearer"}),
+                )
+            }
+        }
+        ("GET", ["sf", "token"]) => {
+            if rec.header("secret") != Some(APP_SERVICE_HEADER) {
+                reply(
+                    401,
+                    &[],
+                    serde_json::json!({"error": {"code": "SecretHeaderNotFound", "message": "no secret"}}),
+                )
+            } else {
+                reply(
+                    200,
+                    &[],
+                    serde_json::json!({"access_token": "sf-token", "expires_on": now() + 3599, "resource": q("resource").unwrap_or_default(), "token_type": "Bearer"}),
                 )
             }
         }
