@@ -43,8 +43,6 @@ pub const IMDS_ENDPOINT: &str = "IMDS_ENDPOINT";
 pub const MSI_ENDPOINT: &str = "MSI_ENDPOINT";
 /// Secret header value for the Azure ML managed identity endpoint.
 pub const MSI_SECRET: &str = "MSI_SECRET";
-/// Any non-empty value ignores a requested tenant that differs from the configured one.
-pub const AZURE_IDENTITY_DISABLE_MULTITENANTAUTH: &str = "AZURE_IDENTITY_DISABLE_MULTITENANTAUTH";
 /// Search path for `az`, `azd` and `pwsh`.
 pub const PATH: &str = "PATH";
 /// Extra PEM root certificates trusted by this crate's HTTP client, in addition to the
@@ -71,7 +69,17 @@ pub const ALL: &[&str] = &[
     IMDS_ENDPOINT,
     MSI_ENDPOINT,
     MSI_SECRET,
-    AZURE_IDENTITY_DISABLE_MULTITENANTAUTH,
     PATH,
     AOAI_IDENTITY_EXTRA_CA_FILE,
 ];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn readme_documents_every_variable() {
+        let readme = include_str!("../README.md");
+        for v in super::ALL {
+            assert!(readme.contains(&format!("| `{v}` |")), "README lacks {v}");
+        }
+    }
+}

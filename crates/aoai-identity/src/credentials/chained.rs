@@ -9,8 +9,10 @@
 //! ```
 //!
 //! Priority is kept: a lower link's token is only used once every link above it is settled as
-//! unavailable (or, for a stalling IMDS probe, has had its grace period after the lower link was
-//! ready — on a real Azure host IMDS answers within milliseconds, far before any CLI).
+//! unavailable, or — for an IMDS probe that has not answered at all — once it has had `grace`
+//! (50 ms) more after the lower link was ready. On a real Azure host IMDS answers the probe in
+//! milliseconds, long before any CLI returns; once the probe has answered, the managed identity
+//! request is always awaited.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -167,6 +169,9 @@ pub(crate) async fn walk(
                             // A lower link is ready: the stalling link gets `grace` more.
                             match tokio::time::timeout(grace, &mut head).await {
                                 Ok(h) => (h, Some(t)),
+                                // IMDS answered its probe: it is really there, so its
+                                // token request decides (priority kept).
+                                Err(_) if !link.may_stall() => ((&mut head).await, Some(t)),
                                 Err(_) => {
                                     let h = abandoned(link, origin, group_started, grace);
                                     (h, Some(t))
