@@ -4,8 +4,8 @@
 //! cargo run -p aoai-identity --example dac_timing -- [--imds http://127.0.0.1:PORT] [--scope S]
 //! ```
 //!
-//! `--imds` points the IMDS probe at a test address (e.g. a listener that never answers) while
-//! keeping the probe (the `AZURE_POD_IDENTITY_AUTHORITY_HOST` variable would switch it off).
+//! `--imds` points the IMDS probe at a test address (e.g. a listener that never answers); the
+//! `AZURE_POD_IDENTITY_AUTHORITY_HOST` variable does the same.
 //! Prints `time_to_first_token_ms=<n>` and the chain report.
 
 use std::time::Instant;

@@ -10,7 +10,7 @@
 //!
 //! Priority is kept: a lower link's token is only used once every link above it is settled as
 //! unavailable, or — for an IMDS probe that has not answered at all — once it has had `grace`
-//! (50 ms) more after the lower link was ready. On a real Azure host IMDS answers the probe in
+//! (20 ms) more after the lower link was ready. On a real Azure host IMDS answers the probe in
 //! milliseconds, long before any CLI returns; once the probe has answered, the managed identity
 //! request is always awaited.
 
@@ -307,7 +307,7 @@ impl ChainedTokenCredential {
         Ok(ChainedTokenCredential {
             links: Arc::new(links),
             last: Arc::new(Mutex::new(None)),
-            grace: Duration::from_millis(50),
+            grace: Duration::from_millis(20),
         })
     }
 

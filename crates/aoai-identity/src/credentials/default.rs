@@ -80,10 +80,10 @@ pub struct DefaultAzureCredentialOptions {
     pub process_timeout: Duration,
     /// Time limit of the IMDS probe, connect and answer (default 2 s).
     pub imds_probe_timeout: Duration,
-    /// IMDS base URL (tests; keeps the probe, unlike `AZURE_POD_IDENTITY_AUTHORITY_HOST`).
+    /// IMDS base URL (default `AZURE_POD_IDENTITY_AUTHORITY_HOST`, else `http://169.254.169.254`).
     pub imds_endpoint: Option<String>,
     /// How long a stalling IMDS probe may still answer once a lower-priority credential has a
-    /// token (default 50 ms).
+    /// token (default 20 ms; the probe has already had the whole time the lower credential took).
     pub imds_grace: Duration,
     /// Fail construction when `AZURE_TOKEN_CREDENTIALS` is unset or empty.
     pub require_envvar: bool,
@@ -110,7 +110,7 @@ impl Default for DefaultAzureCredentialOptions {
             process_timeout: Duration::from_secs(10),
             imds_probe_timeout: Duration::from_secs(2),
             imds_endpoint: None,
-            imds_grace: Duration::from_millis(50),
+            imds_grace: Duration::from_millis(20),
             require_envvar: false,
             arc_key_directory: None,
         }

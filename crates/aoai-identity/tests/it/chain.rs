@@ -477,3 +477,28 @@ async fn with_env_is_hermetic() {
         ]
     );
 }
+
+#[tokio::test]
+async fn pod_identity_host_variable_is_probed_not_retried() {
+    // How the client's diagnosis cases point IMDS at the emulator: the variable, no option.
+    let tools = FakeTools::new();
+    let mut env = base_env(&tools);
+    env.insert("AZURE_POD_IDENTITY_AUTHORITY_HOST".into(), refused_url());
+    let dac = DefaultAzureCredential::with_env(Env::from_map(env)).unwrap();
+    let t0 = std::time::Instant::now();
+    let e = dac.get_token_detailed(&[SCOPE], None).await.unwrap_err();
+    assert!(
+        t0.elapsed() < Duration::from_secs(1),
+        "no connect-retry schedule: {:?}",
+        t0.elapsed()
+    );
+    assert_eq!(e.kind().as_str(), "credential_unavailable");
+    assert!(
+        e.report()
+            .unwrap()
+            .step("ManagedIdentityCredential")
+            .unwrap()
+            .reason
+            .contains("no response from the IMDS endpoint")
+    );
+}

@@ -78,7 +78,6 @@ pub struct ManagedIdentityCredentialOptions {
     /// Limit for the whole probe (connect and answer). Default 2 s.
     pub imds_probe_timeout: Duration,
     /// IMDS base URL (default `AZURE_POD_IDENTITY_AUTHORITY_HOST`, else `http://169.254.169.254`).
-    /// Unlike the variable, this option keeps the probe.
     pub imds_endpoint: Option<String>,
     /// Allow the workload identity ("token exchange") source (default true).
     pub allow_workload_identity: bool,
@@ -352,13 +351,15 @@ impl ManagedIdentityCredential {
                     name: vars::AZURE_POD_IDENTITY_AUTHORITY_HOST,
                     set: pod_host.is_some(),
                 });
-                // The variable marks IMDS as known to exist (no probe), as in the Python peer; the
-                // option keeps the probe.
-                let (base, probe) = match (&o.imds_endpoint, pod_host) {
-                    (Some(ep), _) => (ep.clone(), o.probe_imds),
-                    (None, Some(h)) => (h, false),
-                    (None, None) => (imds::DEFAULT_BASE.to_string(), o.probe_imds),
+                // Unlike the Python peer (which skips the probe when this variable is set at
+                // construction), a chain always probes: one cheap GET when IMDS is there, and no
+                // ~5 s connect-retry schedule when it is not.
+                let base = match (&o.imds_endpoint, pod_host) {
+                    (Some(ep), _) => ep.clone(),
+                    (None, Some(h)) => h,
+                    (None, None) => imds::DEFAULT_BASE.to_string(),
                 };
+                let probe = o.probe_imds;
                 Some(Kind::Imds(imds::Imds::new(
                     &ctx,
                     &base,
