@@ -136,7 +136,7 @@ impl Source for CliSource {
                         format!("Azure CLI did not answer within {} s (killed)", t.as_secs_f32()),
                     )
                     .with_fix(format!(
-                        "run `az account get-access-token --resource {}` to see what az is waiting for (a login prompt, an update check, a slow network), or raise process_timeout",
+                        "run `az login` (an expired session makes az prompt and hang), then `az account get-access-token --resource {}` to check it answers quickly; or raise process_timeout",
                         scope_to_resource(scope)
                     )),
                 ));

@@ -126,6 +126,11 @@ async fn az_timeout_is_killed_and_classified() {
         .await
         .unwrap_err();
     assert!(in_chain.is_unavailable());
+    assert!(
+        in_chain.quick_fix().unwrap().contains("az login"),
+        "{:?}",
+        in_chain.quick_fix()
+    );
 }
 
 #[tokio::test]
