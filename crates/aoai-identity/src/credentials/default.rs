@@ -174,6 +174,18 @@ fn select(o: &DefaultAzureCredentialOptions) -> Result<Selection, IdentityError>
                     v[i] = true;
                     v
                 }
+                None if matches!(
+                    other,
+                    "visualstudiocodecredential" | "interactivebrowsercredential"
+                ) =>
+                {
+                    return Err(IdentityError::config(format!(
+                        "AZURE_TOKEN_CREDENTIALS={} names a credential aoai-identity does not implement (it needs a desktop broker)",
+                        other
+                    ))
+                    .with_fix("use AZURE_TOKEN_CREDENTIALS=AzureCliCredential (after `az login`) or dev")
+                    .with_credential("DefaultAzureCredential"));
+                }
                 None => {
                     let original = o.env.get(vars::AZURE_TOKEN_CREDENTIALS).unwrap_or_default();
                     return Err(IdentityError::config(format!(
