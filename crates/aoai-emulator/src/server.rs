@@ -13,6 +13,7 @@ use std::{pin::Pin, sync::Arc, task::Poll, time::Duration};
 
 use axum::{Router, body::Body};
 use bytes::Bytes;
+use futures::StreamExt;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::{Frame, Incoming};
@@ -142,13 +143,19 @@ async fn handle(
                 .headers
                 .insert(http::header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
             let half = bytes.slice(..bytes.len() / 2);
-            let frames = futures::stream::iter(vec![
-                Ok(Frame::data(half)),
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "reset_mid_body fault",
-                )),
-            ]);
+            // Let the headers and the first half reach the client before the connection drops.
+            let frames = futures::stream::iter([Some(half), None]).then(|part| async move {
+                match part {
+                    Some(data) => Ok(Frame::data(data)),
+                    None => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::ConnectionReset,
+                            "reset_mid_body fault",
+                        ))
+                    }
+                }
+            });
             Ok(Response::from_parts(
                 parts,
                 Body::new(http_body_util::StreamBody::new(frames)),

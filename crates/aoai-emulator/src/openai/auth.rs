@@ -70,13 +70,12 @@ pub fn authenticate(
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
         _ => return Err(a2(region)),
     };
-    if v1 {
-        if config.api_keys.iter().any(|k| k == token) {
-            return key_ok();
-        }
-        if token.split('.').count() != 3 {
-            return Err(a1(region));
-        }
+    if v1 && config.api_keys.iter().any(|k| k == token) {
+        return key_ok();
+    }
+    if token.split('.').count() != 3 {
+        // Not a JWT: a wrong key on v1, a bad token on classic routes.
+        return Err(if v1 { a1(region) } else { a2(region) });
     }
     let claims = state.issuer.verify(token).map_err(|_| a2(region))?;
     if let Some(tenant) = config.entra.resource_tenant()
