@@ -1,73 +1,71 @@
-//! The `aoai` binary. For now it serves only `aoai emulator`; the other commands join when the CLI
-//! is assembled (their clap definitions are already in `cli.rs`).
+//! `aoai`: Azure OpenAI from the command line.
+//!
+//! ```text
+//!  argv ──► cli.rs (clap) ──► main: colour (ui.rs), tracing (-v), tokio runtime
+//!                                │
+//!                                ▼
+//!                    commands/<cmd>.rs ──► settings.rs (the library's own from-env config,
+//!                                │         resolved once)          ──► aoai / aoai-identity
+//!                                ▼
+//!   stdout: the data (answer, JSON, token)      stderr: spinner, `error:`/`fix:`, logs
+//!   exit: 0 ok, 1 service or credential failed, 2 usage or configuration (failure.rs)
+//! ```
+
+mod claims;
+mod cli;
+mod commands;
+mod failure;
+mod settings;
+mod ui;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use tracing_subscriber::EnvFilter;
+use clap::Parser;
 
-/// Stand-in for `cli.rs` until the full CLI is assembled: the same `EmulatorArgs` (copied from
-/// `cli.rs`; keep them in sync), without the definitions that need the client library.
-mod cli {
-    use std::path::PathBuf;
-
-    use clap::Args;
-
-    /// `aoai emulator`.
-    #[derive(Debug, Args)]
-    pub struct EmulatorArgs {
-        /// Address to listen on
-        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8089")]
-        pub listen: String,
-
-        /// Serve HTTPS with a generated self-signed certificate
-        #[arg(long)]
-        pub tls: bool,
-
-        /// Where to write the CA certificate (PEM) in TLS mode
-        #[arg(long, value_name = "PATH")]
-        pub ca_out: Option<PathBuf>,
-
-        /// A TOML file with deployments, keys, principals, roles, rate limits and switches
-        #[arg(long, value_name = "FILE")]
-        pub config: Option<PathBuf>,
-    }
-}
-mod commands {
-    pub mod emulator;
-}
-
-/// Azure OpenAI from the command line.
-#[derive(Debug, Parser)]
-#[command(name = "aoai", version, about)]
-struct Args {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Serve a local Azure OpenAI + Microsoft Entra stand-in
-    Emulator(cli::EmulatorArgs),
-}
+use crate::failure::Exit;
 
 fn main() -> ExitCode {
-    let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
-    let runtime = match tokio::runtime::Runtime::new() {
+    // clap prints usage errors itself and exits with 2; --help and --version exit with 0.
+    let cli = cli::Cli::parse();
+    ui::init_color(cli.color);
+    init_tracing(
+        cli.verbose,
+        matches!(cli.command, cli::Command::Emulator(_)),
+    );
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
+            ui::error(&format!("cannot start the async runtime: {e}"));
+            return Exit::Failed.into();
         }
     };
-    match args.command {
-        Command::Emulator(a) => runtime.block_on(commands::emulator::run(&a)),
-    }
+    let exit = runtime.block_on(commands::run(cli));
+    // Do not wait for background work (token refreshes, idle connections) on the way out.
+    runtime.shutdown_background();
+    exit
+}
+
+/// `-v` info, `-vv` debug, `-vvv` trace, on stderr. Without `-v`: `RUST_LOG` if set, else
+/// nothing (the emulator logs requests at info, as its interface says).
+fn init_tracing(verbose: u8, emulator: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match verbose {
+        0 => match std::env::var("RUST_LOG") {
+            Ok(v) if !v.trim().is_empty() => EnvFilter::new(v),
+            _ if emulator => EnvFilter::new("info"),
+            _ => return,
+        },
+        1 => EnvFilter::new("info"),
+        2 => EnvFilter::new("debug"),
+        _ => EnvFilter::new("trace"),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ui::stderr_colored())
+        .with_target(verbose >= 2)
+        .try_init();
 }
