@@ -6,9 +6,11 @@ use crate::support::*;
 async fn https_with_the_written_ca() {
     let dir = tempfile::tempdir().unwrap();
     let ca_path = dir.path().join("ca.pem");
-    let mut config = aoai_emulator::EmulatorConfig::default();
-    config.tls = true;
-    config.ca_out = Some(ca_path.clone());
+    let config = aoai_emulator::EmulatorConfig {
+        tls: true,
+        ca_out: Some(ca_path.clone()),
+        ..Default::default()
+    };
     let emu = start_with(config).await;
     assert!(emu.url().starts_with("https://127.0.0.1:"), "{}", emu.url());
     assert_eq!(emu.ca_pem_path(), Some(ca_path.as_path()));
@@ -42,8 +44,10 @@ async fn https_with_the_written_ca() {
 
 #[tokio::test]
 async fn temp_ca_file_is_removed_on_drop() {
-    let mut config = aoai_emulator::EmulatorConfig::default();
-    config.tls = true;
+    let config = aoai_emulator::EmulatorConfig {
+        tls: true,
+        ..Default::default()
+    };
     let emu = start_with(config).await;
     let path = emu.ca_pem_path().unwrap().to_owned();
     assert!(path.exists());
