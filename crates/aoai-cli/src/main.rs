@@ -15,6 +15,7 @@ mod claims;
 mod cli;
 mod commands;
 mod failure;
+mod service;
 mod settings;
 mod ui;
 

@@ -33,11 +33,6 @@ pub fn error(message: &str) {
     anstream::eprintln!("{} {message}", "error:".red().bold());
 }
 
-/// `warning: <message>` on stderr.
-pub fn warning(message: &str) {
-    anstream::eprintln!("{} {message}", "warning:".yellow().bold());
-}
-
 /// `fix: <quick fix>` on stderr.
 pub fn fix(message: &str) {
     anstream::eprintln!("{} {message}", "fix:".green().bold());

@@ -1,6 +1,9 @@
 //! One module per command; [`run`] dispatches and turns a [`Failure`] into output and an exit code.
 
+pub mod chat;
 pub mod completions;
+pub mod demo;
+pub mod doctor;
 pub mod emulator;
 pub mod token;
 
@@ -23,10 +26,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             completions::run(&args);
             Ok(Exit::Ok)
         }
-        Command::Chat(_) | Command::Doctor(_) | Command::Demo(_) => Err(Failure::new(
-            "config_error",
-            "this command needs the aoai client library, which is not assembled yet",
-        )),
+        Command::Chat(args) => chat::run(&args, &env).await.map(|()| Exit::Ok),
+        Command::Doctor(args) => Ok(doctor::run(&args, &env).await),
+        Command::Demo(args) => demo::run(&args).await.map(|()| Exit::Ok),
     };
     match result {
         Ok(exit) => exit.into(),

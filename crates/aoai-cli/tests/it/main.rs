@@ -2,4 +2,8 @@
 //! emulator on a random loopback port. One test binary (see `support` for the sandbox).
 
 mod basics;
+mod chat;
+mod demo;
+mod doctor;
 mod support;
+mod token;

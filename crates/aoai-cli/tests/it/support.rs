@@ -91,8 +91,9 @@ pub fn filters() -> Vec<(&'static str, &'static str)> {
             "[UUID]",
         ),
         (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", "[TIME]"),
+        (r" +\d+(\.\d+)? ms\b", " [MS]"),
+        (r"\(\d+(\.\d+)? ms\)", "([MS])"),
         (r"\((in|\d+) [^()]*?(s|min|h|days)( ago)?\)", "([RELATIVE])"),
-        (r"\d+(\.\d+)? ms\b", "[MS]"),
         (r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]"),
         (r"chatcmpl-[A-Za-z0-9]+", "chatcmpl-[ID]"),
         (r#""created":\s*\d+"#, r#""created":[CREATED]"#),
@@ -218,4 +219,12 @@ impl World {
     pub fn last_chat_body(&self) -> serde_json::Value {
         self.chat_bodies().pop().expect("a chat request was sent")
     }
+}
+
+/// The catalogue's `principal_without_role` switch: the principal keeps its secret but loses
+/// every data-plane role.
+pub fn remove_roles(_config: &mut aoai_emulator::EmulatorConfig, principal: &str) {
+    // EmulatorConfig.entra has no principals yet (the Entra side has not landed); the tests using
+    // this are #[ignore]d until it does.
+    panic!("cannot take the roles of {principal}: the emulator's [entra] configuration is empty");
 }
