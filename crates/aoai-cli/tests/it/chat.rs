@@ -137,3 +137,22 @@ fn configuration_errors_exit_two_and_service_errors_exit_one() {
     let r = Run::of(w.aoai_with_key().args(["chat", "--temperature", "7", "Hi"]));
     assert_eq!(r.code, 2, "{}", r.transcript());
 }
+
+#[test]
+fn verbose_flags_log_to_stderr_without_the_key() {
+    let w = World::new();
+    let quiet = Run::of(w.aoai_with_key().args(["chat", "Hi"]));
+    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+    let r = Run::of(w.aoai_with_key().args(["-vvv", "chat", "Hi"]));
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    assert!(
+        r.stderr.contains("TRACE") || r.stderr.contains("DEBUG"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains(crate::support::KEY),
+        "the key never appears in logs"
+    );
+    assert_eq!(r.stdout, quiet.stdout, "logs never go to stdout");
+}

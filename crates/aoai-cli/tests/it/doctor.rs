@@ -227,3 +227,108 @@ fn config_failures_exit_one_in_doctor_as_the_contract_says() {
     assert_eq!(r.code, 1, "{}", r.transcript());
     assert_eq!(r.json()["kind"], "config_error");
 }
+
+/// An unsigned JWT with the given claims (the doctor decodes claims; only the service verifies).
+fn jwt(claims: serde_json::Value) -> String {
+    use base64::Engine as _;
+    let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    format!(
+        "{}.{}.c2ln",
+        b64(br#"{"alg":"RS256","typ":"JWT"}"#),
+        b64(claims.to_string().as_bytes())
+    )
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[test]
+fn a_static_token_is_decoded_and_its_claims_checked() {
+    let w = World::new();
+    let doctor = |token: String, extra: &[(&str, &str)]| {
+        let mut cmd = w.aoai();
+        cmd.env("AZURE_OPENAI_ENDPOINT", w.url())
+            .env("AZURE_OPENAI_DEPLOYMENT", "gpt-4o")
+            .env("AZURE_OPENAI_AD_TOKEN", token);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let r = Run::of(cmd.args(["doctor", "--json"]));
+        let v = r.json();
+        let token_check = v["checks"][6].clone();
+        assert_eq!(token_check["name"], "token");
+        (r.code, v, token_check)
+    };
+    let good = serde_json::json!({"aud": "https://cognitiveservices.azure.com", "tid": TENANT, "oid": "o1", "appid": "a1", "exp": now() + 3600});
+
+    let mut wrong_aud = good.clone();
+    wrong_aud["aud"] = "https://management.azure.com".into();
+    let (code, v, t) = doctor(jwt(wrong_aud), &[]);
+    assert_eq!(
+        (code, v["kind"].as_str()),
+        (1, Some("authentication_error")),
+        "{v}"
+    );
+    assert_eq!(t["status"], "fail");
+    assert!(
+        t["message"].as_str().unwrap().contains("wrong audience"),
+        "{t}"
+    );
+    assert!(
+        t["fix"]
+            .as_str()
+            .unwrap()
+            .contains("--resource https://cognitiveservices.azure.com"),
+        "{t}"
+    );
+
+    let mut expired = good.clone();
+    expired["exp"] = (now() - 60).into();
+    let (code, _, t) = doctor(jwt(expired), &[]);
+    assert_eq!((code, t["status"].as_str()), (1, Some("fail")), "{t}");
+    assert!(t["message"].as_str().unwrap().contains("expired"), "{t}");
+    assert!(
+        t["fix"].as_str().unwrap().contains("AZURE_OPENAI_AD_TOKEN"),
+        "{t}"
+    );
+
+    // Claims fine but another tenant than AZURE_TENANT_ID: a warning, and the run goes on to the
+    // deployment (whose answer to an unsigned token is the emulator's Entra side's business).
+    let (_, v, t) = doctor(
+        jwt(good),
+        &[("AZURE_TENANT_ID", "11111111-1111-1111-1111-111111111111")],
+    );
+    assert_eq!(t["status"], "warn", "{t}");
+    assert!(
+        t["fix"]
+            .as_str()
+            .unwrap()
+            .contains("az login --tenant 11111111-1111-1111-1111-111111111111"),
+        "{t}"
+    );
+    assert_ne!(v["checks"][7]["status"], "skip", "{v}");
+}
+
+#[test]
+fn an_unreachable_endpoint_fails_at_tcp_and_names_the_next_step() {
+    let w = World::new();
+    let closed = crate::support::closed_port_url();
+    let r = Run::of(
+        w.aoai_with_key()
+            .env("AZURE_OPENAI_ENDPOINT", &closed)
+            .args(["doctor"]),
+    );
+    assert_eq!(r.code, 1, "{}", r.transcript());
+    assert!(r.stdout.contains("✗ tcp"), "{}", r.stdout);
+    assert!(r.stdout.contains("kind: network_error"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("- deployment") && r.stdout.contains("skipped: the tcp check failed"),
+        "{}",
+        r.stdout
+    );
+    snap!("doctor_tcp_refused", r.transcript());
+}

@@ -125,7 +125,7 @@ impl Report {
     pub fn render(&self) -> String {
         use std::fmt::Write as _;
         let width = self.checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
-        let pad = " ".repeat(width + 5);
+        let pad = " ".repeat(width + 6);
         let mut out = String::new();
         for c in &self.checks {
             let symbol = match c.status {
