@@ -27,7 +27,7 @@ Try it without Azure: `aoai demo`, or `aoai emulator` in one shell and the print
 #[command(
     name = "aoai",
     version,
-    about,
+    about = "Azure OpenAI from the command line: chat, diagnose your setup, get tokens, run a local emulator",
     long_about = None,
     after_help = AFTER_HELP,
     propagate_version = true,
