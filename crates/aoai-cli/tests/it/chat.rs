@@ -156,3 +156,24 @@ fn verbose_flags_log_to_stderr_without_the_key() {
     );
     assert_eq!(r.stdout, quiet.stdout, "logs never go to stdout");
 }
+
+#[test]
+fn service_refusals_carry_their_kind_and_fix() {
+    let w = World::with(|c| c.rate_limited = true);
+    let r = Run::of(w.aoai_with_key().args(["chat", "Hi"]));
+    assert_eq!(r.code, 1, "{}", r.transcript());
+    assert!(
+        r.stderr.contains("(rate_limit)") && r.stderr.contains("retry after 1 s"),
+        "{}",
+        r.stderr
+    );
+
+    let w = World::new();
+    let r = Run::of(
+        w.aoai_with_key()
+            .args(["chat", "please trigger-content-filter now"]),
+    );
+    assert_eq!(r.code, 1, "{}", r.transcript());
+    assert!(r.stderr.contains("(content_filter)"), "{}", r.stderr);
+    snap!("chat_content_filter", r.transcript());
+}

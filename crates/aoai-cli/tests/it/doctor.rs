@@ -332,3 +332,46 @@ fn an_unreachable_endpoint_fails_at_tcp_and_names_the_next_step() {
     );
     snap!("doctor_tcp_refused", r.transcript());
 }
+
+#[test]
+fn a_missing_deployment_or_a_bad_chain_selection_is_a_config_error() {
+    let w = World::new();
+    let r = Run::of(
+        w.aoai_with_key()
+            .env_remove("AZURE_OPENAI_DEPLOYMENT")
+            .args(["doctor", "--json"]),
+    );
+    let v = r.json();
+    assert_eq!(
+        (r.code, v["kind"].as_str()),
+        (1, Some("config_error")),
+        "{v}"
+    );
+    assert!(
+        v["checks"][0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("AZURE_OPENAI_DEPLOYMENT="),
+        "{v}"
+    );
+
+    // Entra mode with an AZURE_TOKEN_CREDENTIALS the chain does not know: the auth check fails.
+    let r = Run::of(
+        w.aoai()
+            .env("AZURE_OPENAI_ENDPOINT", w.url())
+            .env("AZURE_OPENAI_DEPLOYMENT", "gpt-4o")
+            .env("AZURE_TOKEN_CREDENTIALS", "nonsense")
+            .args(["doctor", "--json"]),
+    );
+    let v = r.json();
+    assert_eq!(v["checks"][1]["name"], "auth");
+    assert_eq!(v["checks"][1]["status"], "fail", "{v}");
+    assert_eq!(v["kind"], "config_error");
+    assert!(
+        v["checks"][1]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("AZURE_TOKEN_CREDENTIALS"),
+        "{v}"
+    );
+}
