@@ -220,6 +220,7 @@ impl EmulatorConfig {
                 )));
             }
         }
+        self.entra.validate().map_err(ConfigError::Invalid)?;
         if self.journal_limit == 0 && self.journal {
             return Err(ConfigError::Invalid(
                 "`journal_limit = 0` with `journal = true`; set `journal = false` to disable the journal".into(),

@@ -20,6 +20,8 @@ pub struct AppState {
     pub faults: Arc<FaultQueue>,
     /// Per-deployment rate limiters.
     pub limits: Arc<RateLimits>,
+    /// Run-time state of the Entra / managed identity endpoints (Arc key files).
+    pub entra: Arc<crate::entra::EntraState>,
 }
 
 impl AppState {
@@ -31,6 +33,7 @@ impl AppState {
             faults: Arc::new(FaultQueue::default()),
             limits: Arc::new(RateLimits::new(&config.deployments)),
             issuer: Arc::new(issuer),
+            entra: crate::entra::EntraState::new(),
             config: Arc::new(config),
         }
     }

@@ -14,7 +14,6 @@ use axum::{http::HeaderMap, http::StatusCode, response::Response};
 use serde_json::json;
 
 use crate::{
-    entra::EntraConfig,
     jwt::AccessClaims,
     openai::{
         api_version::Operation,
@@ -164,21 +163,4 @@ pub fn a5(region: &str) -> Response {
         axum::body::Body::from(reply::A5_BODY),
     )
     .finish(Origin::Gateway, region)
-}
-
-// ---------------------------------------------------------------------------------------------
-// REQUEST TO THE ENTRA SIDE: the data plane needs these two lookups on `EntraConfig`. They live
-// here, in a separate impl block, until `EntraConfig` has the fields they read; please move them
-// into `entra/` (same signatures) when you add the tenant and the principals with their roles.
-// ---------------------------------------------------------------------------------------------
-impl EntraConfig {
-    /// The resource's tenant id (A4 when a token's `tid` differs); `None` skips the check.
-    pub fn resource_tenant(&self) -> Option<&str> {
-        None
-    }
-
-    /// Role names assigned on the resource to the principal with this object id or app id.
-    pub fn roles_of(&self, _oid_or_appid: &str) -> Option<&[String]> {
-        None
-    }
 }
