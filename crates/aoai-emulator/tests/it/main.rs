@@ -5,6 +5,7 @@ mod support;
 mod auth;
 mod chat;
 mod embeddings;
+mod entra;
 mod errors;
 mod faults;
 mod journal;
