@@ -42,8 +42,8 @@ pub const OPENAI_USER: &str = "Cognitive Services OpenAI User";
 /// The default tenant id.
 pub const DEFAULT_TENANT: &str = "00000000-0000-0000-0000-000000000001";
 
-/// The `[entra]` table of the emulator configuration.
-#[derive(Debug, Clone, Deserialize)]
+/// The `[entra]` table of the emulator configuration. `Debug` redacts every secret.
+#[derive(Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EntraConfig {
     /// The resource's (and the default principals') tenant. Tokens from other tenants get A4.
@@ -74,7 +74,8 @@ pub struct EntraConfig {
 }
 
 /// One `[[entra.principals]]` entry: a service principal that can use the token endpoint.
-#[derive(Debug, Clone, Deserialize)]
+/// `Debug` redacts the secret and the federated token.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrincipalConfig {
     /// Application (client) id, sent as `client_id`.
@@ -101,6 +102,48 @@ pub struct PrincipalConfig {
     /// Azure RBAC roles the principal holds on the emulated resource.
     #[serde(default)]
     pub roles: Vec<String>,
+}
+
+/// `Some("***")` for a configured secret, `None` otherwise.
+fn redact(secret: &Option<String>) -> Option<&'static str> {
+    secret.as_ref().map(|_| "***")
+}
+
+impl std::fmt::Debug for PrincipalConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrincipalConfig")
+            .field("client_id", &self.client_id)
+            .field("object_id", &self.object_id)
+            .field("tenant_id", &self.tenant_id)
+            .field("secret", &redact(&self.secret))
+            .field(
+                "certificate",
+                &self.certificate.as_ref().map(|_| "<certificate>"),
+            )
+            .field("federated_token", &redact(&self.federated_token))
+            .field("roles", &self.roles)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for EntraConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EntraConfig")
+            .field("tenant_id", &self.tenant_id)
+            .field("extra_tenants", &self.extra_tenants)
+            .field("token_lifetime_secs", &self.token_lifetime_secs)
+            .field(
+                "managed_identity_token_lifetime_secs",
+                &self.managed_identity_token_lifetime_secs,
+            )
+            .field("principals", &self.principals)
+            .field("system_identity", &self.system_identity)
+            .field("user_identities", &self.user_identities)
+            .field("identity_header", &"***")
+            .field("msi_secret", &"***")
+            .field("arc_key_dir", &self.arc_key_dir)
+            .finish()
+    }
 }
 
 impl PrincipalConfig {
@@ -323,6 +366,22 @@ mod tests {
         );
         assert!(c.knows_tenant(&DEFAULT_TENANT.to_uppercase()));
         assert!(!c.knows_tenant("99999999-0000-0000-0000-000000000000"));
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let mut c = EntraConfig::default();
+        c.principals[0].federated_token = Some("fed-token-value".into());
+        let text = format!("{c:?}");
+        for secret in [
+            "emulator-secret",
+            "fed-token-value",
+            "emulator-identity-header",
+            "emulator-msi-secret",
+        ] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("emulator-client"));
     }
 
     #[test]
