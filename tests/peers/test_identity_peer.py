@@ -105,7 +105,8 @@ def test_wrong_secret_raises_aadsts7000215(tls_emulator, monkeypatch):
     assert "not-the-secret" not in str(err.value)
 
 
-def test_unknown_tenant_raises_aadsts90002(tls_emulator, monkeypatch):
+def test_unknown_tenant_fails_oidc_discovery(tls_emulator, monkeypatch):
+    """OIDC discovery answers AADSTS90002; MSAL reports it as an unusable authority (spec §3.3)."""
     trust(monkeypatch, tls_emulator)
     credential = ClientSecretCredential(
         "99999999-0000-0000-0000-000000000000", "emulator-client", "emulator-secret",
@@ -113,7 +114,9 @@ def test_unknown_tenant_raises_aadsts90002(tls_emulator, monkeypatch):
     )
     with pytest.raises(ClientAuthenticationError) as err:
         credential.get_token(SCOPE)
-    assert "AADSTS90002" in str(err.value) or "Unable to get authority configuration" in str(err.value)
+    assert "Unable to get authority configuration for " + tls_emulator.url in str(err.value)
+    discovery = [e for e in tls_emulator.journal() if e["path"].endswith("/openid-configuration")]
+    assert discovery and discovery[-1]["path"].startswith("/99999999-")
 
 
 def test_managed_identity_through_imds(emulator, monkeypatch):
