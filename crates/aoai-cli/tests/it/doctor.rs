@@ -40,14 +40,14 @@ struct Switches {
 /// copy kept next to this test; the copy must not drift from the original.
 fn catalogue() -> Catalogue {
     let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let copy = here.join("tests/it/cases/diagnosis.toml");
+    let copy = here.join("../../tests/cases/diagnosis.toml");
     let shared = here.join("../../../shared/cases/diagnosis.toml");
     let text = std::fs::read_to_string(&copy).expect("read the catalogue copy");
     if let Ok(original) = std::fs::read_to_string(&shared) {
         assert_eq!(
             text,
             original,
-            "tests/it/cases/diagnosis.toml drifted from {}: copy it again",
+            "tests/cases/diagnosis.toml drifted from {}: copy it again",
             shared.display()
         );
     }
