@@ -1,6 +1,14 @@
 //! Differential tests: the same environment is given to Python azure-identity and to our
-//! credential, both against the same recording fake; the requests must match (method, path,
-//! query, form fields, required headers; nonces and times aside).
+//! credential, both against the same emulator (`aoai_emulator`, its Entra and managed-identity
+//! stand-ins); the requests in its journal must match (method, path, query, form field names and
+//! non-secret values, required headers). Secrets are masked in the journal, so for them the
+//! presence is compared; that they were right is shown by the emulator answering with a token,
+//! which is verified with the emulator's issuer for both sides (same app id, object id, audience).
+//!
+//! Certificate and workload identity requests also pass through a [`Tap`] (a recording TLS
+//! pass-through in front of the emulator), because the journal masks `client_assertion` on
+//! purpose and these tests compare the assertion itself: JWT header (`alg`, `typ`, `x5t`) and
+//! claims (`aud`, `iss`, `sub`; nonces and times aside), or the federated token as sent.
 //!
 //! Requests we intentionally do not make: MSAL's OIDC discovery GET
 //! (`/{tenant}/v2.0/.well-known/openid-configuration`) before the secret and certificate token
@@ -10,7 +18,10 @@
 //! either; the peer runs with `disable_instance_discovery=True`.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
+use aoai_emulator::entra::{EntraConfig, PrincipalConfig};
+use aoai_emulator::{Emulator, EmulatorConfig, EmulatorHandle, JournalEntry};
 use aoai_identity::{
     ClientOptions, DefaultAzureCredential, Env, EnvironmentCredential,
     EnvironmentCredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
@@ -18,84 +29,167 @@ use aoai_identity::{
 };
 use base64::Engine;
 
-use crate::fake_idp::*;
 use crate::support::*;
+use crate::tap::{Tap, Tapped};
+
+const TENANT: &str = aoai_emulator::entra::DEFAULT_TENANT;
+const CLIENT_ID: &str = "diff-client";
+const CLIENT_SECRET: &str = "diff-client-secret";
+const IDENTITY_HEADER: &str = "diff-identity-header";
+const MSI_SECRET: &str = "diff-msi-secret";
+const FEDERATED_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.fake-k8s-sa-token.sig";
+/// A user-assigned identity the emulator knows (its default one).
+const USER_ASSIGNED_ID: &str = "30000000-0000-0000-0000-000000000001";
+/// MSAL and azure-identity accept Azure Arc key files only from this directory (on Linux).
+const ARC_KEY_DIR: &str = "/var/opt/azcmagent/tokens";
+/// The value the journal shows instead of a secret.
+const MASKED: &str = aoai_emulator::journal::MASK;
+
+/// An emulator for one test: TLS or not, our service principal with a secret, the federated
+/// token and (when given) the certificate, the managed-identity secrets, and where Arc writes its
+/// key files.
+async fn emulator(
+    tls: bool,
+    certificate: Option<String>,
+    arc_key_dir: Option<PathBuf>,
+) -> EmulatorHandle {
+    let mut entra = EntraConfig::default();
+    entra.principals.push(PrincipalConfig {
+        client_id: CLIENT_ID.into(),
+        object_id: "10000000-0000-0000-0000-0000000000d1".into(),
+        tenant_id: None,
+        secret: Some(CLIENT_SECRET.into()),
+        certificate,
+        federated_token: Some(FEDERATED_TOKEN.into()),
+        roles: vec![aoai_emulator::entra::OPENAI_USER.into()],
+    });
+    entra.identity_header = IDENTITY_HEADER.into();
+    entra.msi_secret = MSI_SECRET.into();
+    entra.arc_key_dir = arc_key_dir;
+    Emulator::start(EmulatorConfig {
+        tls,
+        entra,
+        ..Default::default()
+    })
+    .await
+    .expect("start the emulator")
+}
 
 /// The comparable part of a request.
 #[derive(Debug, PartialEq, Eq)]
 struct Shape {
     method: String,
     path: String,
-    query: Vec<(String, String)>,
-    headers: Vec<(String, String)>,
-    form: Vec<(String, String)>,
+    query: BTreeMap<String, String>,
+    headers: BTreeMap<String, String>,
+    /// Form fields; a secret's value is the mask on both sides, so its presence is compared.
+    form: BTreeMap<String, String>,
 }
 
-const VARIABLE_FORM_FIELDS: &[&str] = &["client_assertion"];
+fn text(v: &serde_json::Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_string)
+}
 
-fn shape(r: &Recorded, required_headers: &[&str]) -> Shape {
+fn header<'a>(r: &'a JournalEntry, name: &str) -> Option<&'a str> {
+    r.headers.get(name).and_then(|v| v.as_str())
+}
+
+fn form_value<'a>(r: &'a JournalEntry, name: &str) -> Option<&'a str> {
+    r.body.get(name).and_then(|v| v.as_str())
+}
+
+fn shape(r: &JournalEntry, required_headers: &[&str]) -> Shape {
     Shape {
         method: r.method.clone(),
         path: r.path.clone(),
-        query: r.query.clone(),
+        query: r.query.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
         headers: required_headers
             .iter()
             .filter_map(|h| {
-                r.header(h)
-                    .map(|v| (h.to_string(), v.split(';').next().unwrap_or("").to_string()))
+                header(r, h).map(|v| (h.to_string(), v.split(';').next().unwrap_or("").to_string()))
             })
             .collect(),
         form: r
-            .form
-            .iter()
-            .filter(|(k, _)| k != "client_info")
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    if VARIABLE_FORM_FIELDS.contains(&k.as_str()) {
-                        "<variable>".into()
-                    } else {
-                        v.clone()
-                    },
-                )
-            })
-            .collect(),
+            .body
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), text(v))).collect())
+            .unwrap_or_default(),
     }
 }
 
-fn shapes(journal: &[Recorded], required_headers: &[&str]) -> Vec<Shape> {
+fn shapes(journal: &[JournalEntry], required_headers: &[&str]) -> Vec<Shape> {
     journal.iter().map(|r| shape(r, required_headers)).collect()
 }
 
-fn is_discovery(r: &Recorded) -> bool {
+fn is_discovery(r: &JournalEntry) -> bool {
     r.path.ends_with("/v2.0/.well-known/openid-configuration")
 }
 
-/// Runs the peer with `env` (+ the CA for TLS fakes), then `ours`, and returns both journals.
+/// Where the clients connect: the emulator itself, or a tap in front of it.
+struct Target<'a> {
+    url: String,
+    ca_file: Option<PathBuf>,
+    emu: &'a EmulatorHandle,
+}
+
+impl<'a> Target<'a> {
+    fn emulator(emu: &'a EmulatorHandle) -> Self {
+        Target {
+            url: emu.url().to_string(),
+            ca_file: emu.ca_pem_path().map(Path::to_path_buf),
+            emu,
+        }
+    }
+
+    fn tap(emu: &'a EmulatorHandle, tap: &Tap) -> Self {
+        Target {
+            url: tap.url.clone(),
+            ca_file: Some(tap.ca_file.clone()),
+            emu,
+        }
+    }
+}
+
+/// What one side sent: the emulator's journal (and, behind a tap, the unmasked form values).
+struct Run {
+    journal: Vec<JournalEntry>,
+    tapped: Vec<Tapped>,
+}
+
+/// Runs the peer with `env` (+ the CA of a TLS target), then `ours`, and returns what each sent.
+/// Both tokens must be the emulator's, for the same identity and audience.
 async fn both<F, Fut>(
-    idp: &FakeIdp,
+    target: &Target<'_>,
+    tap: Option<&Tap>,
     env: &BTreeMap<String, String>,
     request: serde_json::Value,
     ours: F,
-) -> (Vec<Recorded>, Vec<Recorded>)
+) -> (Run, Run)
 where
     F: FnOnce(BTreeMap<String, String>) -> Fut,
     Fut: std::future::Future<Output = String>,
 {
+    let emu = target.emu;
+    let run = |tapped: Vec<Tapped>| Run {
+        journal: emu.journal(),
+        tapped,
+    };
     let mut py_env = env.clone();
-    if let Some(ca) = &idp.ca_file {
+    if let Some(ca) = &target.ca_file {
         py_env.insert("REQUESTS_CA_BUNDLE".into(), ca.display().to_string());
         py_env.insert("SSL_CERT_FILE".into(), ca.display().to_string());
     }
-    idp.clear();
+    emu.clear_journal();
+    tap.inspect(|t| t.clear());
     let py = tokio::task::spawn_blocking(move || python_peer(&py_env, request))
         .await
         .unwrap();
     assert_eq!(py["ok"], true, "the Python peer failed: {py}");
-    let py_journal = idp.journal();
-    idp.clear();
+    let py_run = run(tap.map(Tap::seen).unwrap_or_default());
+    emu.clear_journal();
+    tap.inspect(|t| t.clear());
     let mut our_env = env.clone();
-    if let Some(ca) = &idp.ca_file {
+    if let Some(ca) = &target.ca_file {
         // Our documented test hook for extra roots (ClientOptions::extra_root_ca_pem is the API form).
         our_env.insert(
             "AOAI_IDENTITY_EXTRA_CA_FILE".into(),
@@ -103,19 +197,28 @@ where
         );
     }
     let token = ours(our_env).await;
+    let our_run = run(tap.map(Tap::seen).unwrap_or_default());
+    let claims = |t: &str| {
+        let c = emu
+            .state()
+            .issuer
+            .verify(t)
+            .unwrap_or_else(|e| panic!("not a token of this emulator ({e:?})"));
+        (c.appid, c.oid, c.aud, c.tid)
+    };
     assert_eq!(
-        token,
-        py["token"].as_str().unwrap(),
-        "same token from the same fake"
+        claims(&token),
+        claims(py["token"].as_str().unwrap()),
+        "tokens for the same identity and audience"
     );
-    (py_journal, idp.journal())
+    (py_run, our_run)
 }
 
-fn sp_env(idp: &FakeIdp, tools: &FakeTools) -> BTreeMap<String, String> {
+fn sp_env(authority: &str, tools: &FakeTools) -> BTreeMap<String, String> {
     let mut env = base_env(tools);
     env.insert("AZURE_TENANT_ID".into(), TENANT.into());
     env.insert("AZURE_CLIENT_ID".into(), CLIENT_ID.into());
-    env.insert("AZURE_AUTHORITY_HOST".into(), idp.url.clone());
+    env.insert("AZURE_AUTHORITY_HOST".into(), authority.into());
     env
 }
 
@@ -135,24 +238,32 @@ async fn env_credential_token(env: BTreeMap<String, String>) -> String {
 
 #[tokio::test]
 async fn client_secret_requests_match_python() {
-    let idp = FakeIdp::start(true);
+    let emu = emulator(true, None, None).await;
     let tools = FakeTools::new();
-    let mut env = sp_env(&idp, &tools);
+    let target = Target::emulator(&emu);
+    let mut env = sp_env(&target.url, &tools);
     env.insert("AZURE_CLIENT_SECRET".into(), CLIENT_SECRET.into());
     let (py, ours) = both(
-        &idp,
+        &target,
+        None,
         &env,
         serde_json::json!({"credential": "EnvironmentCredential"}),
         env_credential_token,
     )
     .await;
+    let (py, ours) = (py.journal, ours.journal);
     assert!(is_discovery(&py[0]), "MSAL discovers first: {py:?}");
     let py_posts: Vec<_> = py.iter().filter(|r| !is_discovery(r)).cloned().collect();
     let h = ["content-type"];
     assert_eq!(shapes(&ours, &h), shapes(&py_posts, &h));
-    assert_eq!(ours[0].form_value("client_secret"), Some(CLIENT_SECRET));
-    assert_eq!(ours[0].form_value("client_info"), Some("1"));
     assert_eq!(ours.len(), 1, "no discovery request from us");
+    assert_eq!(form_value(&ours[0], "client_secret"), Some(MASKED));
+    assert_eq!(
+        form_value(&ours[0], "grant_type"),
+        Some("client_credentials")
+    );
+    assert_eq!(form_value(&ours[0], "scope"), Some(SCOPE));
+    assert_eq!(ours[0].path, format!("/{TENANT}/oauth2/v2.0/token"));
 }
 
 /// The test certificate (RSA 2048, self-signed) as PEM and as a password-protected PKCS#12,
@@ -242,10 +353,12 @@ print("ok")
 }
 
 async fn certificate_case(use_pfx: bool) {
-    let idp = FakeIdp::start(true);
     let tools = FakeTools::new();
     let (pem, pfx) = make_certificates(tools.path());
-    let mut env = sp_env(&idp, &tools);
+    let emu = emulator(true, Some(std::fs::read_to_string(&pem).unwrap()), None).await;
+    let tap = Tap::start(emu.url(), emu.ca_pem()).await;
+    let target = Target::tap(&emu, &tap);
+    let mut env = sp_env(&target.url, &tools);
     if use_pfx {
         env.insert(
             "AZURE_CLIENT_CERTIFICATE_PATH".into(),
@@ -262,19 +375,37 @@ async fn certificate_case(use_pfx: bool) {
         );
     }
     let (py, ours) = both(
-        &idp,
+        &target,
+        Some(&tap),
         &env,
         serde_json::json!({"credential": "EnvironmentCredential"}),
         env_credential_token,
     )
     .await;
-    let py_posts: Vec<_> = py.iter().filter(|r| !is_discovery(r)).cloned().collect();
+    let py_posts: Vec<_> = py
+        .journal
+        .iter()
+        .filter(|r| !is_discovery(r))
+        .cloned()
+        .collect();
     let h = ["content-type"];
-    assert_eq!(shapes(&ours, &h), shapes(&py_posts, &h));
-    let (py_h, py_c) = jwt_parts(py_posts[0].form_value("client_assertion").unwrap());
-    let our_jwt = ours[0].form_value("client_assertion").unwrap();
-    let (our_h, our_c) = jwt_parts(our_jwt);
+    assert_eq!(shapes(&ours.journal, &h), shapes(&py_posts, &h));
+    assert_eq!(ours.journal.len(), 1, "no discovery request from us");
+    assert_eq!(
+        form_value(&ours.journal[0], "client_assertion_type"),
+        Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    );
+    let assertion = |run: &Run| {
+        run.tapped
+            .iter()
+            .find_map(|t| t.form_value("client_assertion").map(str::to_string))
+            .expect("a client assertion went through the tap")
+    };
+    let (py_h, py_c) = jwt_parts(&assertion(&py));
+    let our_jwt = assertion(&ours);
+    let (our_h, our_c) = jwt_parts(&our_jwt);
     assert_eq!(our_h, py_h, "identical JWT header (alg, typ, padded x5t)");
+    assert_eq!(our_h["alg"], "RS256");
     assert!(
         our_h["x5t"].as_str().unwrap().ends_with('='),
         "x5t is padded"
@@ -282,6 +413,12 @@ async fn certificate_case(use_pfx: bool) {
     for k in ["aud", "iss", "sub"] {
         assert_eq!(our_c[k], py_c[k], "claim {k}");
     }
+    assert_eq!(
+        our_c["aud"],
+        format!("{}/{TENANT}/oauth2/v2.0/token", tap.url),
+        "aud is the token endpoint"
+    );
+    assert_eq!(our_c["iss"], CLIENT_ID);
     let keys = |c: &serde_json::Value| {
         let mut k: Vec<String> = c.as_object().unwrap().keys().cloned().collect();
         k.sort();
@@ -291,7 +428,7 @@ async fn certificate_case(use_pfx: bool) {
     let lifetime = our_c["exp"].as_f64().unwrap() - our_c["iat"].as_f64().unwrap();
     assert!((lifetime - 600.0).abs() < 0.01, "exp = iat + 600");
     assert!(our_c["iat"].is_f64(), "fractional iat as MSAL sends it");
-    verify_with_python(our_jwt, &pem);
+    verify_with_python(&our_jwt, &pem);
 }
 
 #[tokio::test]
@@ -306,17 +443,20 @@ async fn certificate_pkcs12_requests_match_python() {
 
 #[tokio::test]
 async fn workload_identity_requests_match_python() {
-    let idp = FakeIdp::start(true);
+    let emu = emulator(true, None, None).await;
+    let tap = Tap::start(emu.url(), emu.ca_pem()).await;
+    let target = Target::tap(&emu, &tap);
     let tools = FakeTools::new();
     let file = tools.path().join("sa-token");
-    std::fs::write(&file, "eyJhbGciOiJSUzI1NiJ9.fake-k8s-sa-token.sig\n").unwrap();
-    let mut env = sp_env(&idp, &tools);
+    std::fs::write(&file, format!("{FEDERATED_TOKEN}\n")).unwrap();
+    let mut env = sp_env(&target.url, &tools);
     env.insert(
         "AZURE_FEDERATED_TOKEN_FILE".into(),
         file.display().to_string(),
     );
     let (py, ours) = both(
-        &idp,
+        &target,
+        Some(&tap),
         &env,
         serde_json::json!({"credential": "WorkloadIdentityCredential"}),
         |env| async move {
@@ -335,15 +475,26 @@ async fn workload_identity_requests_match_python() {
     )
     .await;
     let h = ["content-type"];
-    assert_eq!(shapes(&ours, &h), shapes(&py, &h));
+    assert_eq!(shapes(&ours.journal, &h), shapes(&py.journal, &h));
     assert_eq!(
-        ours[0].form_value("client_assertion"),
-        Some("eyJhbGciOiJSUzI1NiJ9.fake-k8s-sa-token.sig\n"),
+        form_value(&ours.journal[0], "client_assertion"),
+        Some(MASKED)
+    );
+    let sent = |run: &Run| -> Vec<String> {
+        run.tapped
+            .iter()
+            .filter_map(|t| t.form_value("client_assertion").map(str::to_string))
+            .collect()
+    };
+    assert_eq!(sent(&ours), sent(&py));
+    assert_eq!(
+        sent(&ours),
+        [format!("{FEDERATED_TOKEN}\n")],
         "sent verbatim"
     );
 }
 
-async fn mi_token(env: BTreeMap<String, String>, arc_dir: Option<std::path::PathBuf>) -> String {
+async fn mi_token(env: BTreeMap<String, String>, arc_dir: Option<PathBuf>) -> String {
     let c = ManagedIdentityCredential::new(ManagedIdentityCredentialOptions {
         env: Env::from_map(env),
         arc_key_directory: arc_dir,
@@ -358,45 +509,70 @@ async fn mi_token(env: BTreeMap<String, String>, arc_dir: Option<std::path::Path
         .to_string()
 }
 
-#[tokio::test]
-async fn imds_requests_match_python() {
-    let idp = FakeIdp::start(false);
+/// Runs one managed-identity source: `vars` (with `{emu}` replaced by the emulator URL) for
+/// Python's `ManagedIdentityCredential` and ours; returns both journals.
+async fn mi_case(
+    emu: &EmulatorHandle,
+    vars: &[(&str, &str)],
+    arc_dir: Option<PathBuf>,
+) -> (Vec<JournalEntry>, Vec<JournalEntry>) {
     let tools = FakeTools::new();
     let mut env = base_env(&tools);
-    env.insert("AZURE_POD_IDENTITY_AUTHORITY_HOST".into(), idp.url.clone());
+    for (k, v) in vars {
+        env.insert(k.to_string(), v.replace("{emu}", emu.url()));
+    }
     let (py, ours) = both(
-        &idp,
+        &Target::emulator(emu),
+        None,
         &env,
         serde_json::json!({"credential": "ManagedIdentityCredential"}),
-        |e| mi_token(e, None),
+        |e| mi_token(e, arc_dir),
+    )
+    .await;
+    (py.journal, ours.journal)
+}
+
+#[tokio::test]
+async fn imds_requests_match_python() {
+    let emu = emulator(false, None, None).await;
+    let (py, ours) = mi_case(
+        &emu,
+        &[("AZURE_POD_IDENTITY_AUTHORITY_HOST", "{emu}")],
+        None,
     )
     .await;
     let h = ["metadata"];
     assert_eq!(shapes(&ours, &h), shapes(&py, &h));
     assert_eq!(ours.len(), 1);
+    assert_eq!(ours[0].path, "/metadata/identity/oauth2/token");
+    assert_eq!(header(&ours[0], "metadata"), Some("true"));
 }
 
 #[tokio::test]
 async fn imds_probe_and_user_assigned_id_in_dac_match_python() {
-    let idp = FakeIdp::start(false);
+    let emu = emulator(false, None, None).await;
     let tools = FakeTools::new();
     let mut env = base_env(&tools);
-    env.insert(
-        "AZURE_CLIENT_ID".into(),
-        "dddddddd-0000-0000-0000-000000000000".into(),
-    );
-    let request = serde_json::json!({"imds_after_construct": idp.url});
-    let url = idp.url.clone();
-    let (py, ours) = both(&idp, &env, request, |e| async move {
-        let dac = DefaultAzureCredential::with_options(dac_options(&e, &url)).unwrap();
-        let t = dac.get_token_detailed(&[SCOPE], None).await.unwrap();
-        assert_eq!(
-            dac.resolution().unwrap().credential,
-            "ManagedIdentityCredential"
-        );
-        t.access_token.secret().to_string()
-    })
+    env.insert("AZURE_CLIENT_ID".into(), USER_ASSIGNED_ID.into());
+    let request = serde_json::json!({"imds_after_construct": emu.url()});
+    let url = emu.url().to_string();
+    let (py, ours) = both(
+        &Target::emulator(&emu),
+        None,
+        &env,
+        request,
+        |e| async move {
+            let dac = DefaultAzureCredential::with_options(dac_options(&e, &url)).unwrap();
+            let t = dac.get_token_detailed(&[SCOPE], None).await.unwrap();
+            assert_eq!(
+                dac.resolution().unwrap().credential,
+                "ManagedIdentityCredential"
+            );
+            t.access_token.secret().to_string()
+        },
+    )
     .await;
+    let (py, ours) = (py.journal, ours.journal);
     let h = ["metadata"];
     assert_eq!(shapes(&ours, &h), shapes(&py, &h));
     assert_eq!(
@@ -404,104 +580,101 @@ async fn imds_probe_and_user_assigned_id_in_dac_match_python() {
         2,
         "probe (no Metadata header) then the token request"
     );
-    assert_eq!(ours[0].header("metadata"), None);
-    assert!(ours[1].query.contains(&(
-        "client_id".into(),
-        "dddddddd-0000-0000-0000-000000000000".into()
-    )));
+    assert_eq!(header(&ours[0], "metadata"), None);
+    assert_eq!(
+        ours[1].query.get("client_id").and_then(|v| v.as_str()),
+        Some(USER_ASSIGNED_ID)
+    );
 }
 
 #[tokio::test]
 async fn app_service_requests_match_python() {
-    let idp = FakeIdp::start(false);
-    let tools = FakeTools::new();
-    let mut env = base_env(&tools);
-    env.insert("IDENTITY_ENDPOINT".into(), format!("{}/msi/token", idp.url));
-    env.insert("IDENTITY_HEADER".into(), APP_SERVICE_HEADER.into());
-    let (py, ours) = both(
-        &idp,
-        &env,
-        serde_json::json!({"credential": "ManagedIdentityCredential"}),
-        |e| mi_token(e, None),
+    let emu = emulator(false, None, None).await;
+    let (py, ours) = mi_case(
+        &emu,
+        &[
+            ("IDENTITY_ENDPOINT", "{emu}/msi/token"),
+            ("IDENTITY_HEADER", IDENTITY_HEADER),
+        ],
+        None,
     )
     .await;
     let h = ["metadata", "x-identity-header"];
     assert_eq!(shapes(&ours, &h), shapes(&py, &h));
+    assert_eq!(header(&ours[0], "x-identity-header"), Some(MASKED));
+}
+
+/// The Arc key directory when this process may write it (MSAL and azure-identity read key files
+/// only from there), else `None`.
+fn writable_arc_key_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(ARC_KEY_DIR);
+    std::fs::create_dir_all(&dir).ok()?;
+    let probe = dir.join(format!("aoai-identity-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").ok()?;
+    std::fs::remove_file(&probe).ok()?;
+    Some(dir)
 }
 
 #[tokio::test]
 async fn azure_arc_requests_match_python() {
-    let idp = FakeIdp::start(false);
-    // MSAL reads the key from its fixed directory; we are pointed at the fake's copy.
-    let fixed = std::path::Path::new("/var/opt/azcmagent/tokens");
-    if std::fs::create_dir_all(fixed)
-        .and_then(|_| std::fs::write(fixed.join("abc123.key"), ARC_KEY))
-        .is_err()
-    {
-        panic!(
-            "this test needs write access to /var/opt/azcmagent/tokens for the Python peer (MSAL's fixed Arc key directory)"
-        );
-    }
-    let tools = FakeTools::new();
-    let mut env = base_env(&tools);
-    env.insert("IDENTITY_ENDPOINT".into(), format!("{}/arc/token", idp.url));
-    env.insert("IMDS_ENDPOINT".into(), idp.url.clone());
-    let dir = idp.arc_key_dir.clone();
-    let (py, ours) = both(
-        &idp,
-        &env,
-        serde_json::json!({"credential": "ManagedIdentityCredential"}),
-        |e| mi_token(e, Some(dir)),
+    let Some(dir) = writable_arc_key_dir() else {
+        // Only root may create /var/opt/azcmagent/tokens, and the peer accepts key files from
+        // nowhere else; the emulator writes its challenge files there (entra.arc_key_dir).
+        eprintln!("skipped: Azure Arc needs write access to {ARC_KEY_DIR} (run as root)");
+        return;
+    };
+    let emu = emulator(false, None, Some(dir.clone())).await;
+    let (py, ours) = mi_case(
+        &emu,
+        &[
+            ("IDENTITY_ENDPOINT", "{emu}/arc/token"),
+            ("IMDS_ENDPOINT", "{emu}"),
+        ],
+        Some(dir),
     )
     .await;
     let h = ["metadata", "authorization"];
     assert_eq!(shapes(&ours, &h), shapes(&py, &h));
     assert_eq!(ours.len(), 2, "challenge, then the request with the key");
+    assert_eq!(header(&ours[0], "authorization"), None);
+    assert_eq!(header(&ours[1], "authorization"), Some("Basic ***"));
 }
 
 #[tokio::test]
 async fn cloud_shell_requests_match_python() {
-    let idp = FakeIdp::start(false);
-    let tools = FakeTools::new();
-    let mut env = base_env(&tools);
-    env.insert(
-        "MSI_ENDPOINT".into(),
-        format!("{}/cloudshell/token", idp.url),
-    );
-    let (py, ours) = both(
-        &idp,
-        &env,
-        serde_json::json!({"credential": "ManagedIdentityCredential"}),
-        |e| mi_token(e, None),
-    )
-    .await;
+    let emu = emulator(false, None, None).await;
+    let (py, ours) = mi_case(&emu, &[("MSI_ENDPOINT", "{emu}/cloudshell/token")], None).await;
     let h = ["metadata", "content-type"];
     assert_eq!(shapes(&ours, &h), shapes(&py, &h));
+    assert_eq!(ours[0].method, "POST");
+    assert_eq!(
+        form_value(&ours[0], "resource"),
+        Some("https://cognitiveservices.azure.com")
+    );
 }
 
 #[tokio::test]
 async fn azure_ml_requests_match_python() {
-    let idp = FakeIdp::start(false);
-    let tools = FakeTools::new();
-    let mut env = base_env(&tools);
-    env.insert("MSI_ENDPOINT".into(), format!("{}/ml/token", idp.url));
-    env.insert("MSI_SECRET".into(), ML_SECRET.into());
-    let (py, ours) = both(
-        &idp,
-        &env,
-        serde_json::json!({"credential": "ManagedIdentityCredential"}),
-        |e| mi_token(e, None),
+    let emu = emulator(false, None, None).await;
+    let (py, ours) = mi_case(
+        &emu,
+        &[
+            ("MSI_ENDPOINT", "{emu}/ml/token"),
+            ("MSI_SECRET", MSI_SECRET),
+        ],
+        None,
     )
     .await;
     let h = ["secret"];
     assert_eq!(shapes(&ours, &h), shapes(&py, &h));
+    assert_eq!(header(&ours[0], "secret"), Some(MASKED));
 }
 
 #[tokio::test]
 async fn extra_root_ca_option_works_like_the_env_hook() {
-    let idp = FakeIdp::start(true);
+    let emu = emulator(true, None, None).await;
     let tools = FakeTools::new();
-    let mut env = sp_env(&idp, &tools);
+    let mut env = sp_env(emu.url(), &tools);
     env.insert("AZURE_CLIENT_SECRET".into(), CLIENT_SECRET.into());
     let opts = |pem: Option<Vec<u8>>| EnvironmentCredentialOptions {
         env: Env::from_map(env.clone()),
@@ -516,16 +689,15 @@ async fn extra_root_ca_option_works_like_the_env_hook() {
         .unwrap()
         .get_token_detailed(&[SCOPE], None)
         .await;
-    let e = without.expect_err("the fake's CA is not trusted by default");
+    let e = without.expect_err("the emulator's CA is not trusted by default");
     assert_eq!(e.kind().as_str(), "network_error");
     let with =
-        EnvironmentCredential::new(opts(idp.ca_pem.clone().map(String::into_bytes))).unwrap();
-    assert_eq!(
-        with.get_token_detailed(&[SCOPE], None)
-            .await
-            .unwrap()
-            .access_token
-            .secret(),
-        "entra-token"
-    );
+        EnvironmentCredential::new(opts(emu.ca_pem().map(|p| p.as_bytes().to_vec()))).unwrap();
+    let token = with.get_token_detailed(&[SCOPE], None).await.unwrap();
+    let claims = emu
+        .state()
+        .issuer
+        .verify(token.access_token.secret())
+        .unwrap();
+    assert_eq!(claims.appid, CLIENT_ID);
 }

@@ -1,15 +1,22 @@
 //! A recording stand-in for Entra and the managed identity endpoints, on 127.0.0.1 (HTTP or
-//! HTTPS with a throwaway CA), with a journal of every request. Used for the differential tests:
-//! Python and we are pointed at the same instance and the journals are compared.
+//! HTTPS with a throwaway CA), with a journal of every request. Used by `dac.rs` only, for what
+//! the emulator (`aoai_emulator`, which `diff.rs` runs against) does not offer:
+//! - the SHA-1 thumbprint of the server's TLS certificate (`leaf_sha1`), for Service Fabric's
+//!   `IDENTITY_SERVER_THUMBPRINT` pinning; the emulator does not expose its leaf certificate;
+//! - unmasked form values in the journal (the workload-identity token file re-read test reads the
+//!   `client_assertion` it sent; the emulator's journal masks it by design);
+//! - a delay before the *real* token answer (single-flight under 1000 callers); the emulator's
+//!   faults replace, cut or withhold the answer instead;
+//! - fixed token strings (`entra-token`, `app-service-token`, ...) that the chain table and the
+//!   secret-leak test look for.
 //!
 //! Routes (the default behaviour; `Behaviour` switches change it):
 //! - `GET  /{tenant}/v2.0/.well-known/openid-configuration`   OIDC discovery (MSAL only)
 //! - `POST /{tenant}/oauth2/v2.0/token`                       Entra v2 token (secret, assertion)
 //! - `GET  /metadata/identity/oauth2/token`                   IMDS (400 without `Metadata: true`)
 //! - `GET  /msi/token`                                        App Service (`X-IDENTITY-HEADER`)
-//! - `GET  /arc/token`                                        Azure Arc (401 challenge, then Basic)
 //! - `POST /cloudshell/token`                                 Cloud Shell
-//! - `GET  /ml/token`                                         Azure ML (`secret`)
+//! - `GET  /sf/token`                                         Service Fabric (`secret`)
 
 #![allow(dead_code)]
 
@@ -28,8 +35,6 @@ pub const TENANT: &str = "00000000-0000-0000-0000-000000000001";
 pub const CLIENT_ID: &str = "emulator-client";
 pub const CLIENT_SECRET: &str = "emulator-secret";
 pub const APP_SERVICE_HEADER: &str = "app-svc-secret-header-value";
-pub const ML_SECRET: &str = "ml-secret-value";
-pub const ARC_KEY: &str = "arc-local-secret-0123";
 
 /// One recorded request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +81,6 @@ pub struct FakeIdp {
     pub leaf_sha1: Option<String>,
     journal: Arc<Mutex<Vec<Recorded>>>,
     _dir: tempfile::TempDir,
-    pub arc_key_dir: PathBuf,
 }
 
 impl FakeIdp {
@@ -92,9 +96,6 @@ impl FakeIdp {
 
     pub fn start_with(tls: bool, behaviour: Behaviour) -> FakeIdp {
         let dir = tempfile::tempdir().unwrap();
-        let arc_key_dir = dir.path().join("arc-tokens");
-        std::fs::create_dir_all(&arc_key_dir).unwrap();
-        std::fs::write(arc_key_dir.join("abc123.key"), ARC_KEY).unwrap();
         let journal = Arc::new(Mutex::new(Vec::new()));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -155,7 +156,6 @@ impl FakeIdp {
             leaf_sha1,
             journal,
             _dir: dir,
-            arc_key_dir,
         }
     }
 }
@@ -357,38 +357,11 @@ async fn handle(
                 )
             }
         }
-        ("GET", ["arc", "token"]) => match rec.header("authorization") {
-            None => reply(
-                401,
-                &[(
-                    "www-authenticate",
-                    "Basic realm=/var/opt/azcmagent/tokens/abc123.key",
-                )],
-                serde_json::json!({"error": "unauthorized"}),
-            ),
-            Some(a) if a == format!("Basic {ARC_KEY}") => reply(
-                200,
-                &[],
-                serde_json::json!({"access_token": "arc-token", "expires_in": "3599", "expires_on": (now() + 3599).to_string(), "resource": q("resource").unwrap_or_default(), "token_type": "Bearer"}),
-            ),
-            Some(_) => reply(401, &[], serde_json::json!({"error": "wrong key"})),
-        },
         ("POST", ["cloudshell", "token"]) => reply(
             200,
             &[],
             serde_json::json!({"access_token": "cloud-shell-token", "expires_in": 3599, "expires_on": now() + 3599, "resource": rec.form_value("resource").unwrap_or(""), "token_type": "Bearer"}),
         ),
-        ("GET", ["ml", "token"]) => {
-            if rec.header("secret") != Some(ML_SECRET) {
-                reply(400, &[], serde_json::json!({"error": "bad secret"}))
-            } else {
-                reply(
-                    200,
-                    &[],
-                    serde_json::json!({"access_token": "ml-token", "expires_on": (now() + 3599).to_string(), "resource": q("resource").unwrap_or_default(), "token_type": "Bearer"}),
-                )
-            }
-        }
         ("GET", ["sf", "token"]) => {
             if rec.header("secret") != Some(APP_SERVICE_HEADER) {
                 reply(

@@ -3,6 +3,7 @@
 
 mod fake_idp;
 mod support;
+mod tap;
 
 mod chain;
 mod cli;
