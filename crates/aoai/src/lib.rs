@@ -68,3 +68,8 @@ pub use error::{Error, ErrorKind};
 pub use pipeline::Timeouts;
 pub use retry::RetryPolicy;
 pub use stream::ChatCompletionStream;
+
+/// The workspace README's Rust examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
