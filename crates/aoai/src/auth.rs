@@ -23,10 +23,12 @@ pub enum AuthMode {
     TokenCredential,
 }
 
+/// The credential of a client. Keys and static tokens are turned into their (sensitive) header
+/// once, at build time, so the hot path only clones it.
 #[derive(Clone)]
 pub(crate) enum Auth {
-    Key(Secret),
-    Token(Secret),
+    Key(HeaderValue),
+    Token(HeaderValue),
     Credential {
         credential: Arc<dyn TokenCredential>,
         scope: String,
@@ -57,6 +59,19 @@ fn sensitive(value: String) -> Result<HeaderValue, Error> {
 }
 
 impl Auth {
+    /// `api-key: <key>`.
+    pub(crate) fn key(key: &Secret) -> Result<Auth, Error> {
+        Ok(Auth::Key(sensitive(key.secret().to_string())?))
+    }
+
+    /// `Authorization: Bearer <token>`.
+    pub(crate) fn token(token: &Secret) -> Result<Auth, Error> {
+        Ok(Auth::Token(sensitive(format!(
+            "Bearer {}",
+            token.secret()
+        ))?))
+    }
+
     pub(crate) fn mode(&self) -> AuthMode {
         match self {
             Auth::Key(_) => AuthMode::ApiKey,
@@ -68,8 +83,8 @@ impl Auth {
     /// The header for one attempt; `fresh` asks the credential to bypass its cache.
     pub(crate) async fn header(&self, fresh: bool) -> Result<(HeaderName, HeaderValue), Error> {
         match self {
-            Auth::Key(k) => Ok((API_KEY.clone(), sensitive(k.secret().to_string())?)),
-            Auth::Token(t) => Ok((AUTHORIZATION, sensitive(format!("Bearer {}", t.secret()))?)),
+            Auth::Key(value) => Ok((API_KEY.clone(), value.clone())),
+            Auth::Token(value) => Ok((AUTHORIZATION, value.clone())),
             Auth::Credential { credential, scope } => {
                 let mut options = TokenRequestOptions::default();
                 if fresh {

@@ -420,10 +420,10 @@ impl AzureOpenAIBuilder {
         }
         if let Some(key) = self.api_key.take() {
             config::api_key(key.secret())?;
-            return Ok(Auth::Key(key));
+            return Auth::key(&key);
         }
         if let Some(token) = self.ad_token.take() {
-            return Ok(Auth::Token(token));
+            return Auth::token(&token);
         }
         if let Some(credential) = self.credential.take() {
             return Ok(Auth::Credential { credential, scope });
@@ -440,9 +440,9 @@ impl AzureOpenAIBuilder {
             )),
             (Some(key), None, _) => {
                 config::api_key(&key)?;
-                Ok(Auth::Key(Secret::new(key)))
+                Auth::key(&Secret::new(key))
             }
-            (None, Some(token), _) => Ok(Auth::Token(Secret::new(token))),
+            (None, Some(token), _) => Auth::token(&Secret::new(token)),
             (None, None, Some(env)) => {
                 let credential = DefaultAzureCredential::with_env(env.clone())?;
                 Ok(Auth::Credential {
