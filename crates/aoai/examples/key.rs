@@ -18,7 +18,9 @@ async fn main() -> std::process::ExitCode {
         let client = aoai::AzureOpenAI::from_env()?;
         client
             .chat()
-            .create(ChatCompletionRequest::new(vec![ChatMessage::user("Hello!")]))
+            .create(ChatCompletionRequest::new(vec![ChatMessage::user(
+                "Hello!",
+            )]))
             .await
     }
     .await;

@@ -23,7 +23,9 @@ async fn run() -> Result<String, aoai::Error> {
         .build()?;
     let answer = client
         .chat()
-        .create(ChatCompletionRequest::new(vec![ChatMessage::user("Hello!")]))
+        .create(ChatCompletionRequest::new(vec![ChatMessage::user(
+            "Hello!",
+        )]))
         .await?;
     Ok(answer.text())
 }
