@@ -16,6 +16,11 @@ fn no_retries(b: aoai::AzureOpenAIBuilder) -> AzureOpenAI {
     b.retry_policy(RetryPolicy::none()).build().unwrap()
 }
 
+/// The error of one chat completion without retries.
+async fn chat_error(b: aoai::AzureOpenAIBuilder, request: ChatCompletionRequest) -> aoai::Error {
+    no_retries(b).chat().create(request).await.unwrap_err()
+}
+
 fn assert_kind(err: &aoai::Error, kind: ErrorKind, fix_word: &str) {
     assert_eq!(err.kind(), kind, "{err:?}");
     let fix = err.quick_fix().unwrap_or_default();
@@ -105,11 +110,7 @@ async fn a_principal_without_role_is_a_permission_error_naming_the_role() {
 #[tokio::test]
 async fn disabled_key_auth_is_a_permission_error_pointing_to_entra() {
     let emu = emulator_with(|c| c.disable_key_auth = true).await;
-    let err = no_retries(builder(&emu))
-        .chat()
-        .create(hello())
-        .await
-        .unwrap_err();
+    let err = chat_error(builder(&emu), hello()).await;
     assert_kind(&err, ErrorKind::Permission, "Entra");
     assert_eq!(err.status(), Some(403));
 }
@@ -117,11 +118,7 @@ async fn disabled_key_auth_is_a_permission_error_pointing_to_entra() {
 #[tokio::test]
 async fn a_wrong_deployment_is_not_found_naming_it() {
     let emu = emulator().await;
-    let err = no_retries(builder(&emu).deployment("gpt-4o-2024-08-06"))
-        .chat()
-        .create(hello())
-        .await
-        .unwrap_err();
+    let err = chat_error(builder(&emu).deployment("gpt-4o-2024-08-06"), hello()).await;
     assert_kind(&err, ErrorKind::NotFound, "\"gpt-4o-2024-08-06\"");
     assert_eq!(err.code(), Some("DeploymentNotFound"));
 }
@@ -129,17 +126,9 @@ async fn a_wrong_deployment_is_not_found_naming_it() {
 #[tokio::test]
 async fn api_version_problems_are_config_errors_or_not_found() {
     let emu = emulator().await;
-    let err = no_retries(builder(&emu).api_version("2019-01-01"))
-        .chat()
-        .create(hello())
-        .await
-        .unwrap_err();
+    let err = chat_error(builder(&emu).api_version("2019-01-01"), hello()).await;
     assert_kind(&err, ErrorKind::Config, "OPENAI_API_VERSION=2024-10-21");
-    let err = no_retries(builder(&emu).api_version("2022-12-01"))
-        .chat()
-        .create(hello())
-        .await
-        .unwrap_err();
+    let err = chat_error(builder(&emu).api_version("2022-12-01"), hello()).await;
     assert_kind(&err, ErrorKind::NotFound, "OPENAI_API_VERSION");
 }
 
@@ -147,11 +136,7 @@ async fn api_version_problems_are_config_errors_or_not_found() {
 async fn a_blocked_prompt_is_a_content_filter_error() {
     let emu = emulator().await;
     let req = ChatCompletionRequest::new(vec![ChatMessage::user("please trigger-content-filter")]);
-    let err = no_retries(builder(&emu))
-        .chat()
-        .create(req)
-        .await
-        .unwrap_err();
+    let err = chat_error(builder(&emu), req).await;
     assert_kind(&err, ErrorKind::ContentFilter, "rephrase");
     assert_eq!(err.code(), Some("content_filter"));
 }
@@ -160,11 +145,7 @@ async fn a_blocked_prompt_is_a_content_filter_error() {
 async fn a_bad_request_keeps_the_service_message() {
     let emu = emulator().await;
     emu.push_fault(Fault::reply(CHAT_PATH, 400).body(json!({"error":{"message":"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.","type":"invalid_request_error","param":"max_tokens","code":"unsupported_parameter"}})));
-    let err = no_retries(builder(&emu))
-        .chat()
-        .create(hello())
-        .await
-        .unwrap_err();
+    let err = chat_error(builder(&emu), hello()).await;
     assert_kind(&err, ErrorKind::BadRequest, "max_completion_tokens");
     assert!(err.to_string().contains("Unsupported parameter"));
 }
@@ -172,11 +153,7 @@ async fn a_bad_request_keeps_the_service_message() {
 #[tokio::test]
 async fn a_rate_limit_carries_the_retry_delay() {
     let emu = emulator_with(|c| c.rate_limited = true).await;
-    let err = no_retries(builder(&emu))
-        .chat()
-        .create(hello())
-        .await
-        .unwrap_err();
+    let err = chat_error(builder(&emu), hello()).await;
     assert_kind(&err, ErrorKind::RateLimit, "retry after");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(1)));
     assert!(err.is_retryable());
@@ -186,11 +163,7 @@ async fn a_rate_limit_carries_the_retry_delay() {
 async fn a_server_failure_is_a_server_error() {
     let emu = emulator().await;
     emu.push_fault(Fault::reply(CHAT_PATH, 500).body(json!({"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}})));
-    let err = no_retries(builder(&emu))
-        .chat()
-        .create(hello())
-        .await
-        .unwrap_err();
+    let err = chat_error(builder(&emu), hello()).await;
     assert_kind(&err, ErrorKind::Server, "request id");
 }
 
@@ -215,11 +188,7 @@ async fn a_stalled_answer_is_a_timeout() {
         attempt: Duration::from_millis(300),
         ..Default::default()
     };
-    let err = no_retries(builder(&emu).timeouts(timeouts))
-        .chat()
-        .create(hello())
-        .await
-        .unwrap_err();
+    let err = chat_error(builder(&emu).timeouts(timeouts), hello()).await;
     assert_kind(&err, ErrorKind::Timeout, "timeout");
 }
 

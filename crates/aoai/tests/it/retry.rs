@@ -10,6 +10,13 @@ use serde_json::json;
 
 use crate::support::{CHAT_PATH, builder, emulator, hello, quick_retries, requests_to};
 
+/// One chat completion with the default test client (quick retries).
+async fn chat(
+    emu: &aoai_emulator::EmulatorHandle,
+) -> Result<aoai::types::ChatCompletion, aoai::Error> {
+    builder(emu).build().unwrap().chat().create(hello()).await
+}
+
 fn server_error() -> serde_json::Value {
     json!({"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}})
 }
@@ -19,13 +26,7 @@ async fn transient_failures_are_retried_until_success() {
     let emu = emulator().await;
     emu.push_fault(Fault::reply(CHAT_PATH, 503).body(server_error()));
     emu.push_fault(Fault::reset(CHAT_PATH));
-    let answer = builder(&emu)
-        .build()
-        .unwrap()
-        .chat()
-        .create(hello())
-        .await
-        .unwrap();
+    let answer = chat(&emu).await.unwrap();
     assert_eq!(answer.text(), "Echo: hello world");
     assert_eq!(requests_to(&emu, CHAT_PATH).len(), 3);
 }
@@ -60,7 +61,7 @@ async fn each_retryable_status_is_retried_and_others_are_not() {
         emu.push_fault(
             Fault::reply(CHAT_PATH, status).body(json!({"error":{"code":"x","message":"m"}})),
         );
-        let result = builder(&emu).build().unwrap().chat().create(hello()).await;
+        let result = chat(&emu).await;
         assert_eq!(result.is_ok(), retried, "status {status}");
         assert_eq!(
             requests_to(&emu, CHAT_PATH).len(),
@@ -84,13 +85,7 @@ async fn server_delays_are_honoured() {
                 .body(json!({"error":{"code":"429","message":"Rate limit is exceeded."}})),
         );
         let started = Instant::now();
-        builder(&emu)
-            .build()
-            .unwrap()
-            .chat()
-            .create(hello())
-            .await
-            .unwrap();
+        chat(&emu).await.unwrap();
         assert!(
             started.elapsed() >= Duration::from_millis(at_least),
             "{header}: {value}"
@@ -107,15 +102,7 @@ async fn x_should_retry_and_the_delay_cap_decide_first() {
             .header("x-should-retry", "false")
             .body(server_error()),
     );
-    assert!(
-        builder(&emu)
-            .build()
-            .unwrap()
-            .chat()
-            .create(hello())
-            .await
-            .is_err()
-    );
+    assert!(chat(&emu).await.is_err());
     assert_eq!(requests_to(&emu, CHAT_PATH).len(), 1);
 
     emu.clear_journal();
@@ -124,15 +111,7 @@ async fn x_should_retry_and_the_delay_cap_decide_first() {
             .header("x-should-retry", "true")
             .body(json!({"error":{"code":"x","message":"m"}})),
     );
-    assert!(
-        builder(&emu)
-            .build()
-            .unwrap()
-            .chat()
-            .create(hello())
-            .await
-            .is_ok()
-    );
+    assert!(chat(&emu).await.is_ok());
     assert_eq!(requests_to(&emu, CHAT_PATH).len(), 2);
 
     emu.clear_journal();
@@ -141,13 +120,7 @@ async fn x_should_retry_and_the_delay_cap_decide_first() {
             .header("retry-after", "86400")
             .body(json!({"error":{"code":"429","message":"Please retry after 86400 seconds."}})),
     );
-    let err = builder(&emu)
-        .build()
-        .unwrap()
-        .chat()
-        .create(hello())
-        .await
-        .unwrap_err();
+    let err = chat(&emu).await.unwrap_err();
     assert_eq!(err.retry_after(), Some(Duration::from_secs(86400)));
     assert_eq!(requests_to(&emu, CHAT_PATH).len(), 1);
 }
