@@ -21,6 +21,11 @@ use crate::vars::{
 };
 use crate::{Chat, Embeddings, config};
 
+/// The only api-version whose authoring API lists deployments.
+const LISTING_API_VERSION: &str = "2022-12-01";
+/// How long a failed call waits for the deployment listing that improves its quick fix.
+const LISTING_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Which URL family requests use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Route {
@@ -182,7 +187,8 @@ impl AzureOpenAI {
         Ok(url)
     }
 
-    /// Sends a JSON body and returns the response body and headers.
+    /// Sends a JSON body and returns the response body (or stream). A wrong deployment's
+    /// error lists the deployments that exist, when the resource can list them.
     pub(crate) async fn send(
         &self,
         method: Method,
@@ -197,7 +203,53 @@ impl AzureOpenAI {
             body,
             deployment,
         };
-        self.inner.pipeline.send(&call, stream).await
+        match self.inner.pipeline.send(&call, stream).await {
+            Err(e) if e.code() == Some("DeploymentNotFound") => {
+                let known = tokio::time::timeout(LISTING_TIMEOUT, self.deployments()).await;
+                match known {
+                    Ok(Ok(names)) if !names.is_empty() => Err(e.with_fix(format!(
+                        "the deployment name {deployment:?} is wrong (use the deployment name, \
+                         not the model name): these deployments exist: {}; set \
+                         AZURE_OPENAI_DEPLOYMENT to one of them",
+                        names.join(", ")
+                    ))),
+                    _ => Err(e),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// The names of the resource's deployments, from the old authoring API
+    /// (`GET /openai/deployments?api-version=2022-12-01`, one attempt). Resources that no
+    /// longer serve it answer `not_found`; `az cognitiveservices account deployment list`
+    /// always works.
+    pub async fn deployments(&self) -> Result<Vec<String>, Error> {
+        #[derive(serde::Deserialize)]
+        struct Listing {
+            data: Vec<Entry>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            id: String,
+        }
+        let mut url = self.inner.endpoint.clone();
+        url.set_path("openai/deployments");
+        url.query_pairs_mut()
+            .append_pair("api-version", LISTING_API_VERSION);
+        let call = Call {
+            method: Method::GET,
+            url,
+            body: None,
+            deployment: "",
+        };
+        let received = self
+            .inner
+            .pipeline
+            .send_with(&call, false, &RetryPolicy::none())
+            .await?;
+        let listing: Listing = decode(received)?;
+        Ok(listing.data.into_iter().map(|d| d.id).collect())
     }
 
     pub(crate) fn stream_idle_timeout(&self) -> Duration {

@@ -135,6 +135,16 @@ pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {
 impl Pipeline {
     /// Sends `call` through deadline, retries, attempt timeout and auth.
     pub(crate) async fn send(&self, call: &Call<'_>, stream: bool) -> Result<Received, Error> {
+        self.send_with(call, stream, &self.retry).await
+    }
+
+    /// [`Pipeline::send`] with another retry policy.
+    pub(crate) async fn send_with(
+        &self,
+        call: &Call<'_>,
+        stream: bool,
+        policy: &RetryPolicy,
+    ) -> Result<Received, Error> {
         let started = Instant::now();
         let deadline = started + self.timeouts.total;
         let mut retry = 0;
@@ -183,10 +193,10 @@ impl Pipeline {
                     None,
                 ),
             };
-            if !retryable || retry >= self.retry.max_retries {
+            if !retryable || retry >= policy.max_retries {
                 return Err(error);
             }
-            let wait = self.retry.delay(retry, delay_hint);
+            let wait = policy.delay(retry, delay_hint);
             if Instant::now() + wait >= deadline {
                 return Err(error);
             }

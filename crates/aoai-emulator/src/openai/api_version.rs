@@ -2,7 +2,7 @@
 //!
 //! Classic routes require a version from [`GA_VERSIONS`] or [`PREVIEW_VERSIONS`]; missing (or
 //! `preview`/`v1`) → 404 `Resource not found`; any other string → 400 `API version not supported`;
-//! `2022-12-01` has no chat completions → 404. On `/openai/v1/` the version is optional and may
+//! `2022-12-01` has no chat completions → 404, and only `2022-12-01` lists deployments. On `/openai/v1/` the version is optional and may
 //! only be `v1`, `preview` or `latest`.
 
 /// Dated GA versions accepted on classic routes.
@@ -40,6 +40,8 @@ pub enum Operation {
     Embeddings,
     /// List models.
     Models,
+    /// List deployments (the old authoring API: `2022-12-01` only).
+    Deployments,
 }
 
 /// Outcome of the check.
@@ -71,6 +73,9 @@ pub fn check(v1: bool, version: Option<&str>, op: Operation) -> VersionCheck {
         return VersionCheck::Unsupported;
     }
     if version == "2022-12-01" && op == Operation::Chat {
+        return VersionCheck::NotFound;
+    }
+    if op == Operation::Deployments && version != "2022-12-01" {
         return VersionCheck::NotFound;
     }
     VersionCheck::Ok

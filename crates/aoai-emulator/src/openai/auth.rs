@@ -132,6 +132,10 @@ pub fn a3(region: &str, principal: &str, op: Operation) -> Response {
             "Microsoft.CognitiveServices/accounts/OpenAI/models/read",
             "GET /openai/models",
         ),
+        Operation::Deployments => (
+            "Microsoft.CognitiveServices/accounts/OpenAI/deployments/read",
+            "GET /openai/deployments",
+        ),
     };
     let message = format!(
         "The principal `{principal}` lacks the required data action `{action}` to perform `{operation}` operation."

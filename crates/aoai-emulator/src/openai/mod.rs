@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/openai/v1/chat/completions", any(chat_v1))
         .route("/openai/v1/embeddings", any(embeddings_v1))
         .route("/openai/models", any(models_classic))
+        .route("/openai/deployments", any(deployments_list))
         .route("/openai/v1/models", any(models_v1))
 }
 
@@ -445,6 +446,46 @@ fn models(
                     "fine_tune": false,
                     "inference": true,
                 },
+            })
+        })
+        .collect();
+    Reply::json(StatusCode::OK, &json!({"object": "list", "data": data}))
+        .finish(Origin::Model, &state.config.region)
+}
+
+/// `GET /openai/deployments?api-version=2022-12-01`: the old authoring API's deployment list
+/// (what a client can offer when a deployment name is wrong).
+async fn deployments_list(
+    State(state): State<AppState>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = gate(
+        &state,
+        &method,
+        Method::GET,
+        query.as_deref(),
+        &headers,
+        false,
+        Operation::Deployments,
+    ) {
+        return r;
+    }
+    let data: Vec<Value> = state
+        .config
+        .deployments
+        .iter()
+        .map(|d| {
+            json!({
+                "object": "deployment",
+                "id": d.name,
+                "model": d.model,
+                "owner": "organization-owner",
+                "status": "succeeded",
+                "created_at": 1_723_075_200,
+                "updated_at": 1_723_075_200,
+                "scale_settings": {"scale_type": "standard"},
             })
         })
         .collect();

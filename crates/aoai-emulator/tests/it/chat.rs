@@ -272,3 +272,33 @@ async fn http2_prior_knowledge_works() {
     assert_eq!(res.version(), reqwest::Version::HTTP_2);
     assert_eq!(res.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn the_old_authoring_api_lists_deployments_on_2022_12_01_only() {
+    let emu = start().await;
+    let list = |version: &'static str| {
+        let url = format!("{}/openai/deployments?api-version={version}", emu.url());
+        async move {
+            let res = client()
+                .get(url)
+                .header("api-key", KEY)
+                .send()
+                .await
+                .unwrap();
+            parts(res).await
+        }
+    };
+    let (status, _, body) = list("2022-12-01").await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["gpt-4o", "text-embedding-3-small"]);
+    assert_eq!(body["data"][0]["model"], "gpt-4o-2024-08-06");
+    let (status, _, body) = list("2024-10-21").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["message"], "Resource not found");
+}

@@ -120,6 +120,12 @@ async fn a_wrong_deployment_is_not_found_naming_it() {
     let emu = emulator().await;
     let err = chat_error(builder(&emu).deployment("gpt-4o-2024-08-06"), hello()).await;
     assert_kind(&err, ErrorKind::NotFound, "\"gpt-4o-2024-08-06\"");
+    assert!(
+        err.quick_fix()
+            .unwrap()
+            .contains("these deployments exist: gpt-4o, text-embedding-3-small"),
+        "{err:?}"
+    );
     assert_eq!(err.code(), Some("DeploymentNotFound"));
 }
 
@@ -250,4 +256,23 @@ async fn an_error_event_inside_a_stream_is_surfaced() {
     assert_eq!(err.kind(), ErrorKind::Stream);
     assert!(err.to_string().contains("overloaded"));
     assert!(stream.next().await.is_none());
+}
+
+#[tokio::test]
+async fn without_a_deployment_listing_the_fix_names_the_az_command() {
+    let emu = emulator().await;
+    emu.push_fault(
+        Fault::reply("/openai/deployments", 404)
+            .body(json!({"error":{"code":"404","message":"Resource not found"}})),
+    );
+    let err = chat_error(builder(&emu).deployment("nope"), hello()).await;
+    assert_kind(
+        &err,
+        ErrorKind::NotFound,
+        "az cognitiveservices account deployment list",
+    );
+    let listing = aoai::AzureOpenAI::deployments(&builder(&emu).build().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(listing, ["gpt-4o", "text-embedding-3-small"]);
 }
