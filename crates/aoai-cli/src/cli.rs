@@ -118,7 +118,7 @@ pub struct DoctorArgs {
 #[derive(Debug, Args)]
 pub struct TokenArgs {
     /// The scope to ask for
-    #[arg(long, default_value = crate::settings::DEFAULT_SCOPE)]
+    #[arg(long, default_value = aoai::vars::DEFAULT_SCOPE)]
     pub scope: String,
 
     /// Print only the token (for `curl -H "Authorization: Bearer $(aoai token --raw)"`)

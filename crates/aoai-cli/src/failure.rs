@@ -71,6 +71,17 @@ impl Failure {
         }
     }
 
+    /// From the client library's error: its kind, message (with the HTTP status and request id),
+    /// quick fix, and detail (the credential chain's report when no credential worked).
+    pub fn from_ref(e: &aoai::Error) -> Self {
+        Failure {
+            kind: e.kind().as_str().to_string(),
+            message: e.to_string(),
+            fix: e.quick_fix().map(str::to_string),
+            detail: e.detail().map(str::to_string),
+        }
+    }
+
     /// The exit status: configuration errors are usage errors (2), everything else 1.
     pub fn exit(&self) -> Exit {
         if self.kind == CONFIG_ERROR {
@@ -89,6 +100,12 @@ impl Failure {
         if let Some(fix) = &self.fix {
             ui::fix(fix);
         }
+    }
+}
+
+impl From<aoai::Error> for Failure {
+    fn from(e: aoai::Error) -> Self {
+        Failure::from_ref(&e)
     }
 }
 

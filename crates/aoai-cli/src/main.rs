@@ -15,7 +15,6 @@ mod claims;
 mod cli;
 mod commands;
 mod failure;
-mod service;
 mod settings;
 mod ui;
 

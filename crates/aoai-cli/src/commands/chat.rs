@@ -2,12 +2,14 @@
 
 use std::io::{IsTerminal, Read, Write};
 
+use aoai::RetryPolicy;
+use aoai::types::{ChatCompletionRequest, ChatMessage};
 use aoai_identity::Env;
 use futures::StreamExt;
 
 use crate::cli::ChatArgs;
 use crate::failure::Failure;
-use crate::settings::{ChatInput, Settings};
+use crate::settings::Settings;
 use crate::ui::Spinner;
 
 /// Runs `aoai chat`.
@@ -21,15 +23,15 @@ pub async fn run(args: &ChatArgs, env: &Env) -> Result<(), Failure> {
             "use a temperature between 0 and 2",
         ));
     }
-    let settings = Settings::resolve(env)?;
-    let input = ChatInput {
-        system: args.system.clone(),
-        message,
-        deployment: args.deployment.clone(),
-        max_tokens: args.max_tokens,
-        temperature: args.temperature,
-    };
-    let client = settings.client(None, true)?;
+    let settings = Settings::resolve(env, RetryPolicy::default())?;
+    if args.deployment.is_none() && settings.deployment().is_none() {
+        return Err(Failure::usage(
+            "no deployment given",
+            "set AZURE_OPENAI_DEPLOYMENT=<deployment name> or pass --deployment <name>",
+        ));
+    }
+    let request = request(args, message);
+    let client = settings.client();
     let mut spinner = if args.json {
         Spinner::none()
     } else {
@@ -37,26 +39,27 @@ pub async fn run(args: &ChatArgs, env: &Env) -> Result<(), Failure> {
     };
     let mut out = std::io::stdout().lock();
     if args.no_stream {
-        let answer = crate::settings::chat_once(&client, &settings, &input).await;
+        let answer = client.chat().create(request).await;
         spinner.stop();
         let answer = answer?;
         if args.json {
-            write_line(&mut out, &answer.json)?;
+            write_line(&mut out, &to_json(&answer)?)?;
         } else {
-            write_line(&mut out, &answer.text)?;
+            write_line(&mut out, &answer.text())?;
         }
         return Ok(());
     }
-    let mut stream = crate::settings::chat_stream(&client, &settings, &input).await?;
+    // On an error the spinner goes when dropped, before the error is printed.
+    let mut stream = client.chat().create_stream(request).await?;
     let mut ended_with_newline = true;
     while let Some(item) = stream.next().await {
         spinner.stop();
         let chunk = item?;
         let text = if args.json {
-            format!("{}\n", chunk.json)
+            format!("{}\n", to_json(&chunk)?)
         } else {
-            match chunk.delta {
-                Some(d) if !d.is_empty() => d,
+            match chunk.delta_text() {
+                Some(d) if !d.is_empty() => d.to_string(),
                 _ => continue,
             }
         };
@@ -73,6 +76,36 @@ pub async fn run(args: &ChatArgs, env: &Env) -> Result<(), Failure> {
         writeln!(out).map_err(stdout_failed)?;
     }
     Ok(())
+}
+
+/// The request the flags describe.
+fn request(args: &ChatArgs, message: String) -> ChatCompletionRequest {
+    let mut messages = Vec::new();
+    if let Some(system) = &args.system {
+        messages.push(ChatMessage::system(system.clone()));
+    }
+    messages.push(ChatMessage::user(message));
+    let mut request = ChatCompletionRequest::new(messages);
+    if let Some(d) = &args.deployment {
+        request = request.model(d.clone());
+    }
+    if let Some(n) = args.max_tokens {
+        request = request.max_tokens(n);
+    }
+    if let Some(t) = args.temperature {
+        request = request.temperature(t);
+    }
+    request
+}
+
+/// A typed response or chunk as one line of JSON (unknown fields included: the types keep them).
+fn to_json(value: &impl serde::Serialize) -> Result<String, Failure> {
+    serde_json::to_string(value).map_err(|e| {
+        Failure::new(
+            "stream_error",
+            format!("cannot write the answer as JSON: {e}"),
+        )
+    })
 }
 
 fn write_line(out: &mut impl Write, text: &str) -> Result<(), Failure> {

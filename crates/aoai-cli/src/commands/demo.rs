@@ -4,15 +4,17 @@
 //! every environment here is an [`Env`] map.
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Instant;
 
+use aoai::AzureOpenAI;
+use aoai::types::{ChatCompletionRequest, ChatMessage};
 use aoai_identity::{DefaultAzureCredential, Env, vars};
 use futures::StreamExt;
 use owo_colors::OwoColorize;
 
 use crate::cli::DemoArgs;
 use crate::failure::Failure;
-use crate::settings::{self, ChatInput, Settings};
 
 const DEPLOYMENT: &str = "gpt-4o";
 // The emulator's documented out-of-the-box tenant and service principal.
@@ -36,14 +38,8 @@ fn show(label: &str, value: impl std::fmt::Display) {
     anstream::println!("      {:<9} {value}", label.dimmed());
 }
 
-fn input(message: &str) -> ChatInput {
-    ChatInput {
-        system: None,
-        message: message.to_string(),
-        deployment: None,
-        max_tokens: Some(40),
-        temperature: None,
-    }
+fn input(message: &str) -> ChatCompletionRequest {
+    ChatCompletionRequest::new(vec![ChatMessage::user(message)]).max_tokens(40)
 }
 
 /// Runs the demo; exit 0 unless the emulator itself cannot start or a step that must work fails.
@@ -84,15 +80,13 @@ pub async fn run(_args: &DemoArgs) -> Result<(), Failure> {
             "AZURE_OPENAI_ENDPOINT={url} AZURE_OPENAI_API_KEY=*** AZURE_OPENAI_DEPLOYMENT={DEPLOYMENT}"
         ),
     );
-    let key_settings = Settings::resolve(&key_env)?;
-    let key_client = key_settings.client(None, true)?;
-    let answer = settings::chat_once(
-        &key_client,
-        &key_settings,
-        &input("Say hello to a new user."),
-    )
-    .await?;
-    show("answer", answer.text.trim().green());
+    // The seed's AzureOpenAI(api_key=..., azure_endpoint=...), configured from the environment.
+    let key_client = AzureOpenAI::builder().env(key_env.clone()).build()?;
+    let answer = key_client
+        .chat()
+        .create(input("Say hello to a new user."))
+        .await?;
+    show("answer", answer.text().trim().green());
 
     step(
         2,
@@ -102,7 +96,11 @@ pub async fn run(_args: &DemoArgs) -> Result<(), Failure> {
         .clone()
         .with("AZURE_OPENAI_API_KEY", emulator.api_key.as_str())
         .with("AZURE_OPENAI_DEPLOYMENT", DEPLOYMENT);
-    match Settings::resolve(&broken_env).and_then(|s| s.client(None, true)) {
+    match AzureOpenAI::builder()
+        .env(broken_env)
+        .build()
+        .map_err(Failure::from)
+    {
         Ok(_) => {
             return Err(Failure::new(
                 "config_error",
@@ -151,16 +149,14 @@ pub async fn run(_args: &DemoArgs) -> Result<(), Failure> {
     }
 
     step(4, "a streamed answer (tokens printed as they arrive)");
-    let mut stream = settings::chat_stream(
-        &key_client,
-        &key_settings,
-        &input("Explain in one sentence what streaming is."),
-    )
-    .await?;
+    let mut stream = key_client
+        .chat()
+        .create_stream(input("Explain in one sentence what streaming is."))
+        .await?;
     anstream::print!("      {:<9} ", "answer".dimmed());
     let mut pieces = 0;
     while let Some(chunk) = stream.next().await {
-        if let Some(delta) = chunk?.delta {
+        if let Some(delta) = chunk?.delta_text() {
             pieces += 1;
             anstream::print!("{}", delta.green());
             let _ = std::io::stdout().flush();
@@ -194,17 +190,22 @@ pub async fn run(_args: &DemoArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Seed 2: `DefaultAzureCredential` from a given environment; returns the credential used and the
-/// answer.
+/// Seed 2, `AzureOpenAI(azure_endpoint=..., azure_ad_token_provider=DefaultAzureCredential())`:
+/// the library's client with a `DefaultAzureCredential` of the given environment; returns the
+/// credential the chain chose and the answer.
 async fn seed2(env: &Env) -> Result<(String, String), Failure> {
-    let settings = Settings::resolve(env)?;
     let dac = DefaultAzureCredential::with_env(env.clone())?;
-    let client = settings.client(Some(dac.clone()), true)?;
-    let answer =
-        settings::chat_once(&client, &settings, &input("Say hello without a key.")).await?;
+    let client = AzureOpenAI::builder()
+        .env(env.clone())
+        .credential(Arc::new(dac.clone()))
+        .build()?;
+    let answer = client
+        .chat()
+        .create(input("Say hello without a key."))
+        .await?;
     let used = dac
         .resolution()
         .map(|r| r.credential)
         .unwrap_or_else(|| "?".into());
-    Ok((used, answer.text))
+    Ok((used, answer.text()))
 }

@@ -1,7 +1,7 @@
 //! `aoai chat` against the emulator: streamed, not streamed, JSON, stdin, and its failures.
 
 use crate::snap;
-use crate::support::{Run, Sandbox, World};
+use crate::support::{CLIENT_SECRET, Run, Sandbox, World};
 
 #[test]
 fn streams_the_answer_and_ends_with_a_newline() {
@@ -176,4 +176,47 @@ fn service_refusals_carry_their_kind_and_fix() {
     assert_eq!(r.code, 1, "{}", r.transcript());
     assert!(r.stderr.contains("(content_filter)"), "{}", r.stderr);
     snap!("chat_content_filter", r.transcript());
+}
+
+#[test]
+fn keyless_chat_uses_default_azure_credential_and_reports_its_chain() {
+    let w = World::new();
+    let ok =
+        Run::of(
+            w.aoai_with_service_principal(CLIENT_SECRET)
+                .args(["chat", "--no-stream", "Hi"]),
+        );
+    assert_eq!(ok.code, 0, "{}", ok.transcript());
+    assert_eq!(ok.stdout, "Echo: Hi\n");
+    let token_requests = w
+        .journal()
+        .iter()
+        .filter(|e| {
+            e["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("/oauth2/v2.0/token"))
+        })
+        .count();
+    assert_eq!(token_requests, 1, "one token for the call");
+
+    let bad = Run::of(
+        w.aoai_with_service_principal("not-the-secret")
+            .args(["chat", "Hi"]),
+    );
+    assert_eq!(bad.code, 1, "{}", bad.transcript());
+    assert!(
+        bad.stderr.contains("(authentication_error)"),
+        "{}",
+        bad.stderr
+    );
+    assert!(
+        bad.stderr.contains("stopped at EnvironmentCredential"),
+        "the chain report is shown: {}",
+        bad.stderr
+    );
+    assert!(bad.stderr.contains("fix: ") && bad.stderr.contains("AZURE_CLIENT_SECRET"));
+    assert!(
+        !bad.stderr.contains("not-the-secret"),
+        "no secret in errors"
+    );
 }

@@ -222,9 +222,14 @@ impl World {
 }
 
 /// The catalogue's `principal_without_role` switch: the principal keeps its secret but loses
-/// every data-plane role.
-pub fn remove_roles(_config: &mut aoai_emulator::EmulatorConfig, principal: &str) {
-    // EmulatorConfig.entra has no principals yet (the Entra side has not landed); the tests using
-    // this are #[ignore]d until it does.
-    panic!("cannot take the roles of {principal}: the emulator's [entra] configuration is empty");
+/// every data-plane role. Panics (a broken test setup, not input) when the emulator does not
+/// know the principal.
+pub fn remove_roles(config: &mut aoai_emulator::EmulatorConfig, principal: &str) {
+    let p = config
+        .entra
+        .principals
+        .iter_mut()
+        .find(|p| p.client_id.eq_ignore_ascii_case(principal))
+        .unwrap_or_else(|| panic!("the emulator has no principal {principal}"));
+    p.roles.clear();
 }

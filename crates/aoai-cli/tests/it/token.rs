@@ -14,7 +14,6 @@ fn claims(jwt: &str) -> serde_json::Value {
 }
 
 #[test]
-#[ignore = "needs the emulator's Entra token endpoint (issue 2's Entra side has not landed)"]
 fn says_who_the_token_is_for_where_it_came_from_and_when_it_expires() {
     let w = World::new();
     let r = Run::of(w.aoai_with_service_principal(CLIENT_SECRET).arg("token"));
@@ -38,7 +37,6 @@ fn says_who_the_token_is_for_where_it_came_from_and_when_it_expires() {
 }
 
 #[test]
-#[ignore = "needs the emulator's Entra token endpoint (issue 2's Entra side has not landed)"]
 fn raw_prints_only_the_token() {
     let w = World::new();
     let r = Run::of(
@@ -71,7 +69,6 @@ fn raw_prints_only_the_token() {
 }
 
 #[test]
-#[ignore = "needs the emulator's Entra token endpoint (issue 2's Entra side has not landed)"]
 fn explain_prints_the_chain_report_on_success() {
     let w = World::new();
     let r = Run::of(
@@ -106,7 +103,6 @@ fn explain_prints_the_chain_report_on_success() {
 }
 
 #[test]
-#[ignore = "needs the emulator's Entra token endpoint (issue 2's Entra side has not landed)"]
 fn a_wrong_secret_stops_the_chain_and_names_the_variable() {
     let w = World::new();
     let r = Run::of(w.aoai_with_service_principal("not-the-secret").arg("token"));

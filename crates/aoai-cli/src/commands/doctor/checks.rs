@@ -3,88 +3,109 @@
 
 use std::time::Instant;
 
-use aoai_identity::{DefaultAzureCredential, Env, vars};
+use aoai::types::{ChatCompletionRequest, ChatMessage};
+use aoai::{AuthMode, AzureOpenAI};
+use aoai_identity::{Env, IdentityError, vars};
 use time::OffsetDateTime;
 
 use super::Check;
 use crate::claims::Claims;
 use crate::failure::Failure;
-use crate::settings::{self, Auth, Settings};
+use crate::settings::{self, Settings};
 
-/// The environment, validated by the library exactly as `AzureOpenAI::from_env()` validates it.
-pub fn environment(env: &Env) -> Result<(Check, Settings), Box<Check>> {
-    let settings = Settings::resolve(env).map_err(|f| Box::new(Check::failed("environment", f)))?;
-    let Some(deployment) = settings.deployment() else {
-        return Err(Box::new(Check::fail(
+/// The environment, validated by the library exactly as `AzureOpenAI::from_env()` validates it
+/// (`resolved` is that validation's outcome), plus the doctor's own need for a deployment.
+///
+/// When only the credential chain could not be built, the endpoint and api-version were
+/// accepted (the library checks them first): this check passes and [`auth`] reports the chain.
+pub fn environment(env: &Env, resolved: &Result<Settings, aoai::Error>) -> Check {
+    let from_env = settings::api_version_from_env(env);
+    match resolved {
+        Ok(s) => describe(s.client(), from_env),
+        Err(e) if settings::is_credential_error(e) => {
+            // The same settings with the chain out of the way (an explicit token wins over
+            // the environment's auth; nothing is sent): what the environment says.
+            match AzureOpenAI::builder()
+                .env(env.clone())
+                .ad_token("unused")
+                .build()
+            {
+                Ok(client) => describe(&client, from_env),
+                Err(e) => Check::failed("environment", e.into()),
+            }
+        }
+        Err(e) => Check::failed("environment", Failure::from_ref(e)),
+    }
+}
+
+fn describe(client: &AzureOpenAI, api_version_from_env: bool) -> Check {
+    let Some(deployment) = client.deployment() else {
+        return Check::fail(
             "environment",
             "config_error",
             "AZURE_OPENAI_DEPLOYMENT is not set: the doctor needs a deployment to try",
             "set AZURE_OPENAI_DEPLOYMENT=<deployment name> (the name under Deployments of your \
              resource, not the model name)",
-        )));
+        );
     };
-    let message = format!(
-        "endpoint {}, deployment {deployment}, api-version {}",
-        settings.endpoint_display(),
-        settings.api_version_display(),
-    );
-    let check = match settings.key_warning() {
-        Some((what, fix)) => Check::warn("environment", format!("{message}; {what}"), fix),
-        None => Check::pass("environment", message),
-    };
-    Ok((check, settings))
+    Check::pass(
+        "environment",
+        format!(
+            "endpoint {}, deployment {deployment}, api-version {}",
+            settings::endpoint_display(client),
+            settings::api_version_display(client, api_version_from_env),
+        ),
+    )
 }
 
-/// Which auth mode will be used and why; builds the credential chain in Entra mode.
-pub fn auth(settings: &Settings, env: &Env) -> (Check, Option<DefaultAzureCredential>) {
-    match settings.auth() {
-        Auth::ApiKey => (
-            Check::pass(
-                "auth",
-                "API key from AZURE_OPENAI_API_KEY (a key, when set, is used instead of Entra ID)",
-            ),
-            None,
+/// Which auth mode will be used and why (in Entra mode, the chain's members).
+pub fn auth(resolved: &Result<Settings, aoai::Error>) -> Check {
+    let settings = match resolved {
+        Ok(s) => s,
+        Err(e) => {
+            let failure = match std::error::Error::source(e)
+                .and_then(|s| s.downcast_ref::<IdentityError>())
+            {
+                Some(ie) => Failure::from_identity(ie),
+                None => Failure::from_ref(e),
+            };
+            return Check::failed("auth", failure);
+        }
+    };
+    match (settings.auth(), settings.credential()) {
+        (AuthMode::ApiKey, _) => Check::pass(
+            "auth",
+            "API key from AZURE_OPENAI_API_KEY (a key, when set, is used instead of Entra ID)",
         ),
-        Auth::Token => (
-            Check::pass(
-                "auth",
-                "static Microsoft Entra token from AZURE_OPENAI_AD_TOKEN (no refresh: it stops \
-                 working when it expires)",
-            ),
-            None,
+        (AuthMode::StaticToken, _) => Check::pass(
+            "auth",
+            "static Microsoft Entra token from AZURE_OPENAI_AD_TOKEN (no refresh: it stops \
+             working when it expires)",
         ),
-        Auth::Entra => match DefaultAzureCredential::with_env(env.clone()) {
-            Ok(dac) => {
-                let names = dac.credential_names().join(" → ");
-                (
-                    Check::pass(
-                        "auth",
-                        format!(
-                            "Microsoft Entra ID through DefaultAzureCredential (neither \
-                             AZURE_OPENAI_API_KEY nor AZURE_OPENAI_AD_TOKEN is set); chain: {names}"
-                        ),
-                    ),
-                    Some(dac),
-                )
-            }
-            Err(e) => (Check::failed("auth", Failure::from_identity(&e)), None),
-        },
+        (_, Some(dac)) => Check::pass(
+            "auth",
+            format!(
+                "Microsoft Entra ID through DefaultAzureCredential (neither \
+                 AZURE_OPENAI_API_KEY nor AZURE_OPENAI_AD_TOKEN is set); chain: {}",
+                dac.credential_names().join(" → ")
+            ),
+        ),
+        (mode, None) => Check::pass("auth", format!("{mode:?} authentication")),
     }
 }
 
-/// Entra mode: walks the chain and keeps its report. Returns the token for the claims check.
-pub async fn credential(
-    settings: &Settings,
-    dac: Option<&DefaultAzureCredential>,
-) -> (Check, Option<String>) {
-    let Some(dac) = dac else {
+/// Entra mode: walks the chain and keeps its report. Returns the token for the claims check
+/// (in static-token mode, `AZURE_OPENAI_AD_TOKEN` itself).
+pub async fn credential(settings: &Settings, env: &Env) -> (Check, Option<String>) {
+    let Some(dac) = settings.credential() else {
         return match settings.auth() {
-            Auth::Token => (
+            AuthMode::StaticToken => (
                 Check::skip(
                     "credential",
                     "a static token is configured: no credential chain",
                 ),
-                settings.static_token(),
+                env.get_non_empty(aoai::vars::AZURE_OPENAI_AD_TOKEN)
+                    .map(|t| t.trim().to_string()),
             ),
             _ => (
                 Check::skip("credential", "key auth: no credential chain"),
@@ -92,7 +113,10 @@ pub async fn credential(
             ),
         };
     };
-    match dac.get_token_detailed(&[settings.scope()], None).await {
+    match dac
+        .get_token_detailed(&[aoai::vars::DEFAULT_SCOPE], None)
+        .await
+    {
         Ok(token) => {
             let used = dac
                 .resolution()
@@ -118,7 +142,7 @@ pub fn token(settings: &Settings, env: &Env, token: Option<&str>) -> Check {
     let Some(token) = token else {
         return Check::skip("token", "no token: key auth");
     };
-    let from_var = matches!(settings.auth(), Auth::Token);
+    let from_var = settings.auth() == AuthMode::StaticToken;
     let new_token_fix = if from_var {
         "get a new token: export AZURE_OPENAI_AD_TOKEN=$(az account get-access-token --resource \
          https://cognitiveservices.azure.com --query accessToken -o tsv), or unset it to use \
@@ -161,7 +185,7 @@ pub fn token(settings: &Settings, env: &Env, token: Option<&str>) -> Check {
             format!(
                 "request the scope {} (the audience must be https://cognitiveservices.azure.com \
                  or https://ai.azure.com)",
-                settings::DEFAULT_SCOPE
+                aoai::vars::DEFAULT_SCOPE
             )
         };
         return Check::fail(
@@ -200,13 +224,19 @@ pub fn token(settings: &Settings, env: &Env, token: Option<&str>) -> Check {
 }
 
 /// One minimal chat request (max_tokens 1, retries disabled) to the configured deployment.
-pub async fn deployment(settings: &Settings, dac: Option<DefaultAzureCredential>) -> Check {
+pub async fn deployment(settings: &Settings) -> Check {
     let t0 = Instant::now();
-    match settings::ping(settings, dac).await {
-        Ok(what) => Check::pass(
+    let request = ChatCompletionRequest::new(vec![ChatMessage::user("ping")]).max_tokens(1);
+    match settings.client().chat().create(request).await {
+        Ok(answer) => Check::pass(
             "deployment",
-            format!("{what} ({} ms)", t0.elapsed().as_millis()),
+            format!(
+                "deployment {} answered (model {}) ({} ms)",
+                settings.deployment().unwrap_or("?"),
+                answer.model,
+                t0.elapsed().as_millis()
+            ),
         ),
-        Err(f) => Check::failed("deployment", f),
+        Err(e) => Check::failed("deployment", e.into()),
     }
 }

@@ -3,9 +3,10 @@
 //!
 //! ```text
 //!  environment ─► auth ─► dns ─► tcp ─► tls ─► credential ─► token ─► deployment
-//!  (library's     (key,   (the endpoint's host)   (Entra:       (claims   (one chat request,
-//!   own config     token,                          chain walk    checked)  max_tokens 1,
-//!   validation)    chain)                          + report)               no retries)
+//!  (the library's (key,   (the endpoint's host)   (Entra:       (claims   (one chat request
+//!   builder        token,                          chain walk    checked)  through the library,
+//!   validates)     chain)                          + report)               max_tokens 1,
+//!                                                                          no retries)
 //! ```
 //! The first `fail` ends the run: every later check is reported as `skip`.
 
@@ -13,12 +14,14 @@ mod checks;
 mod net;
 mod report;
 
+use aoai::RetryPolicy;
 use aoai_identity::Env;
 
 pub use report::{Check, Report, Status};
 
 use crate::cli::DoctorArgs;
 use crate::failure::Exit;
+use crate::settings::Settings;
 use crate::ui::Spinner;
 
 /// Every check, in order.
@@ -92,21 +95,18 @@ impl Run {
 /// Runs every check against `env` (the process environment, or a map for `aoai demo`).
 pub async fn diagnose(env: &Env) -> Report {
     let mut run = Run::default();
-    let settings = match checks::environment(env) {
-        Ok((check, settings)) => {
-            run.push(check);
-            settings
-        }
-        Err(check) => {
-            run.push(*check);
-            return run.finish();
-        }
-    };
-    let (check, credential) = checks::auth(&settings, env);
-    if !run.push(check) {
+    // The library resolves the configuration; no retries, so one answer is one diagnosis.
+    let resolved = Settings::resolve(env, RetryPolicy::none());
+    if !run.push(checks::environment(env, &resolved)) {
         return run.finish();
     }
-    let url = settings.endpoint().clone();
+    if !run.push(checks::auth(&resolved)) {
+        return run.finish();
+    }
+    let Ok(settings) = resolved else {
+        return run.finish();
+    };
+    let url = settings.client().endpoint().clone();
     let (check, addrs) = net::dns(&url).await;
     if !run.push(check) {
         return run.finish();
@@ -117,13 +117,13 @@ pub async fn diagnose(env: &Env) -> Report {
     if !run.push(net::tls(&url).await) {
         return run.finish();
     }
-    let (check, token) = checks::credential(&settings, credential.as_ref()).await;
+    let (check, token) = checks::credential(&settings, env).await;
     if !run.push(check) {
         return run.finish();
     }
     if !run.push(checks::token(&settings, env, token.as_deref())) {
         return run.finish();
     }
-    run.push(checks::deployment(&settings, credential).await);
+    run.push(checks::deployment(&settings).await);
     run.finish()
 }
