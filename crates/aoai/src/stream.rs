@@ -36,6 +36,9 @@ struct State {
     done: bool,
 }
 
+/// At most this much is read after `[DONE]` to keep the connection reusable.
+const DRAIN_LIMIT: usize = 64 * 1024;
+
 const RETRY_FIX: &str =
     "retry the request; if it keeps happening, check proxies between you and the endpoint";
 
@@ -68,6 +71,18 @@ impl State {
         Some(item)
     }
 
+    /// Reads what follows `[DONE]` (normally just the end of the body), so the connection goes
+    /// back to the pool instead of being closed.
+    async fn drain(&mut self) {
+        let mut left = DRAIN_LIMIT;
+        while let Ok(Some(Ok(bytes))) = tokio::time::timeout(self.idle, self.body.next()).await {
+            left = left.saturating_sub(bytes.len());
+            if left == 0 {
+                break;
+            }
+        }
+    }
+
     async fn next(&mut self) -> Option<Result<ChatCompletionChunk, Error>> {
         loop {
             if self.done {
@@ -76,7 +91,10 @@ impl State {
             if let Some(data) = self.decoder.next_event() {
                 match self.event(&data) {
                     Some(item) => return Some(item),
-                    None => return None,
+                    None => {
+                        self.drain().await;
+                        return None;
+                    }
                 }
             }
             match tokio::time::timeout(self.idle, self.body.next()).await {
