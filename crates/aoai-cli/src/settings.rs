@@ -2,27 +2,23 @@
 //! demo`) by the client library itself: `AzureOpenAI::builder().env(..).build()` reads and
 //! validates `AZURE_OPENAI_ENDPOINT`, `AZURE_OPENAI_API_KEY`, `AZURE_OPENAI_AD_TOKEN`,
 //! `OPENAI_API_VERSION` and `AZURE_OPENAI_DEPLOYMENT` exactly as a program using the library
-//! would. This module only keeps what the commands need besides the client: the
-//! `DefaultAzureCredential` in Entra mode (so the doctor can walk it and read its report, and the
-//! client shares its token cache), and how to show the settings in messages.
-
-use std::sync::Arc;
+//! would. This module only keeps how the commands reach the client's chain and show the
+//! settings in messages.
 
 use aoai::{AuthMode, AzureOpenAI, RetryPolicy};
-use aoai_identity::{DefaultAzureCredential, Env, IdentityError};
+use aoai_identity::{DefaultAzureCredential, Env};
 
-/// The resolved configuration: a built client and, in Entra mode, its credential chain.
+/// The resolved configuration: a built client (in Entra mode with the chain it created).
 #[derive(Clone, Debug)]
 pub struct Settings {
     client: AzureOpenAI,
-    credential: Option<DefaultAzureCredential>,
 }
 
 /// Whether the library refused the configuration because the credential chain could not be
 /// built (an identity error, such as an unknown `AZURE_TOKEN_CREDENTIALS`), rather than because
 /// of the endpoint, key or api-version.
 pub fn is_credential_error(e: &aoai::Error) -> bool {
-    std::error::Error::source(e).is_some_and(|s| s.downcast_ref::<IdentityError>().is_some())
+    e.identity().is_some()
 }
 
 /// `2024-10-21`, or `2024-10-21 (default)` when `OPENAI_API_VERSION` is not set.
@@ -46,21 +42,16 @@ pub fn endpoint_display(client: &AzureOpenAI) -> String {
 }
 
 impl Settings {
-    /// Builds the client from `env` with the library's rules, retrying as `retry` says.
-    ///
-    /// In Entra mode (neither a key nor a static token) the client is built again around a
-    /// `DefaultAzureCredential` of the same environment that this value keeps, so callers can
-    /// read the chain's report and the client reuses the tokens it fetched.
+    /// Builds the client from `env` with the library's rules, retrying as `retry` says. In
+    /// Entra mode the client's own `DefaultAzureCredential` is reachable through
+    /// [`Settings::credential`], so the doctor reads the chain's report and the client reuses the
+    /// tokens the doctor fetched.
     pub fn resolve(env: &Env, retry: RetryPolicy) -> Result<Settings, aoai::Error> {
-        let builder = || AzureOpenAI::builder().env(env.clone()).retry_policy(retry);
-        let mut client = builder().build()?;
-        let mut credential = None;
-        if client.auth_mode() == AuthMode::TokenCredential {
-            let dac = DefaultAzureCredential::with_env(env.clone())?;
-            client = builder().credential(Arc::new(dac.clone())).build()?;
-            credential = Some(dac);
-        }
-        Ok(Settings { client, credential })
+        let client = AzureOpenAI::builder()
+            .env(env.clone())
+            .retry_policy(retry)
+            .build()?;
+        Ok(Settings { client })
     }
 
     /// The client.
@@ -70,7 +61,7 @@ impl Settings {
 
     /// The credential chain, in Entra mode.
     pub fn credential(&self) -> Option<&DefaultAzureCredential> {
-        self.credential.as_ref()
+        self.client.default_credential()
     }
 
     /// The default deployment (`AZURE_OPENAI_DEPLOYMENT`).

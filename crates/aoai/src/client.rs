@@ -65,6 +65,8 @@ struct Inner {
     api_version: String,
     deployment: Option<String>,
     route: Route,
+    /// The chain the builder created when nothing else was configured.
+    default_credential: Option<DefaultAzureCredential>,
 }
 
 impl AzureOpenAI {
@@ -109,6 +111,13 @@ impl AzureOpenAI {
     /// How requests authenticate.
     pub fn auth_mode(&self) -> AuthMode {
         self.inner.pipeline.auth.mode()
+    }
+
+    /// The `DefaultAzureCredential` the builder created because no key, token or credential
+    /// was configured: its [`DefaultAzureCredential::resolution`] and
+    /// [`DefaultAzureCredential::last_report`] tell which credential serves and why.
+    pub fn default_credential(&self) -> Option<&DefaultAzureCredential> {
+        self.inner.default_credential.as_ref()
     }
 
     /// The route family.
@@ -453,11 +462,24 @@ impl AzureOpenAIBuilder {
             .map(|v| v.trim().to_string())
     }
 
-    fn resolve_auth(&mut self) -> Result<Auth, Error> {
-        let scope = self
-            .scope
-            .take()
-            .unwrap_or_else(|| DEFAULT_SCOPE.to_string());
+    fn resolve_auth(&mut self) -> Result<(Auth, Option<DefaultAzureCredential>), Error> {
+        let default_credential = match self.resolve_explicit_or_env()? {
+            Ok(auth) => return Ok((auth, None)),
+            Err(env) => DefaultAzureCredential::with_env(env)?,
+        };
+        let auth = Auth::Credential {
+            credential: Arc::new(default_credential.clone()),
+            scope: self
+                .scope
+                .take()
+                .unwrap_or_else(|| DEFAULT_SCOPE.to_string()),
+        };
+        Ok((auth, Some(default_credential)))
+    }
+
+    /// The configured auth, or (when only an environment is given) that environment, for
+    /// `DefaultAzureCredential`.
+    fn resolve_explicit_or_env(&mut self) -> Result<Result<Auth, Env>, Error> {
         let explicit = [
             self.api_key.is_some().then_some("api_key"),
             self.ad_token.is_some().then_some("ad_token"),
@@ -472,13 +494,17 @@ impl AzureOpenAIBuilder {
         }
         if let Some(key) = self.api_key.take() {
             config::api_key(key.secret())?;
-            return Auth::key(&key);
+            return Auth::key(&key).map(Ok);
         }
         if let Some(token) = self.ad_token.take() {
-            return Auth::token(&token);
+            return Auth::token(&token).map(Ok);
         }
         if let Some(credential) = self.credential.take() {
-            return Ok(Auth::Credential { credential, scope });
+            let scope = self
+                .scope
+                .take()
+                .unwrap_or_else(|| DEFAULT_SCOPE.to_string());
+            return Ok(Ok(Auth::Credential { credential, scope }));
         }
         let key = self.env_var(AZURE_OPENAI_API_KEY);
         let token = self.env_var(AZURE_OPENAI_AD_TOKEN);
@@ -492,16 +518,10 @@ impl AzureOpenAIBuilder {
             )),
             (Some(key), None, _) => {
                 config::api_key(&key)?;
-                Auth::key(&Secret::new(key))
+                Auth::key(&Secret::new(key)).map(Ok)
             }
-            (None, Some(token), _) => Auth::token(&Secret::new(token)),
-            (None, None, Some(env)) => {
-                let credential = DefaultAzureCredential::with_env(env.clone())?;
-                Ok(Auth::Credential {
-                    credential: Arc::new(credential),
-                    scope,
-                })
-            }
+            (None, Some(token), _) => Auth::token(&Secret::new(token)).map(Ok),
+            (None, None, Some(env)) => Ok(Err(env.clone())),
             (None, None, None) => Err(Error::config(
                 "no credential is given",
                 format!(
@@ -533,7 +553,7 @@ impl AzureOpenAIBuilder {
             .take()
             .or_else(|| self.env_var(AZURE_OPENAI_DEPLOYMENT))
             .filter(|d| !d.trim().is_empty());
-        let auth = self.resolve_auth()?;
+        let (auth, default_credential) = self.resolve_auth()?;
         let mut http = reqwest::Client::builder()
             .connect_timeout(self.timeouts.connect)
             .redirect(reqwest::redirect::Policy::none())
@@ -567,6 +587,7 @@ impl AzureOpenAIBuilder {
                 api_version,
                 deployment,
                 route: self.route,
+                default_credential,
             }),
         })
     }

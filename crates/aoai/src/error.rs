@@ -203,6 +203,12 @@ impl Error {
         self.0.detail.as_deref()
     }
 
+    /// The identity error behind this one, when a credential failed (its
+    /// [`aoai_identity::IdentityError::report`] walks the chain step by step).
+    pub fn identity(&self) -> Option<&aoai_identity::IdentityError> {
+        self.0.source.as_deref()?.downcast_ref()
+    }
+
     /// Whether trying again later may succeed (rate limits, server errors, network, timeouts).
     pub fn is_retryable(&self) -> bool {
         matches!(

@@ -157,3 +157,49 @@ async fn a_redirect_to_another_origin_drops_credentials_and_a_same_origin_one_ke
             .contains_key("api-key")
     );
 }
+
+#[tokio::test]
+async fn the_chain_the_builder_created_is_inspectable_and_a_custom_scope_is_requested() {
+    let emu = emulator().await;
+    let c = AzureOpenAI::builder()
+        .env(sp_env(&emu))
+        .scope("https://ai.azure.com/.default")
+        .build()
+        .unwrap();
+    c.chat().create(hello()).await.unwrap();
+    let chain = c.default_credential().expect("the builder's chain");
+    assert_eq!(
+        chain.resolution().unwrap().credential,
+        "EnvironmentCredential"
+    );
+    let token_request = emu
+        .journal()
+        .into_iter()
+        .find(|e| e.path.ends_with("/oauth2/v2.0/token"))
+        .unwrap();
+    assert_eq!(token_request.body["scope"], "https://ai.azure.com/.default");
+
+    let bad = AzureOpenAI::builder()
+        .env(sp_env(&emu).with("AZURE_CLIENT_SECRET", "wrong"))
+        .build()
+        .unwrap();
+    let err = bad.chat().create(hello()).await.unwrap_err();
+    assert!(
+        err.identity().is_some_and(|ie| ie.code().is_some()),
+        "{err:?}"
+    );
+    assert!(client_key_error_has_no_identity(&emu).await);
+}
+
+async fn client_key_error_has_no_identity(emu: &aoai_emulator::EmulatorHandle) -> bool {
+    let err = builder(emu)
+        .api_key("0123456789abcdef")
+        .max_retries(0)
+        .build()
+        .unwrap()
+        .chat()
+        .create(hello())
+        .await
+        .unwrap_err();
+    err.identity().is_none()
+}

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use aoai::types::{ChatCompletionRequest, ChatMessage};
 use aoai::{AuthMode, AzureOpenAI};
-use aoai_identity::{Env, IdentityError, vars};
+use aoai_identity::{Env, vars};
 use time::OffsetDateTime;
 
 use super::Check;
@@ -63,9 +63,7 @@ pub fn auth(resolved: &Result<Settings, aoai::Error>) -> Check {
     let settings = match resolved {
         Ok(s) => s,
         Err(e) => {
-            let failure = match std::error::Error::source(e)
-                .and_then(|s| s.downcast_ref::<IdentityError>())
-            {
+            let failure = match e.identity() {
                 Some(ie) => Failure::from_identity(ie),
                 None => Failure::from_ref(e),
             };
