@@ -226,7 +226,7 @@ fn report(args: &Args, m: &Measurement, token_requests: Option<u64>) -> serde_js
         "ttfc_median_us": m.ttfc_quantile(0.5),
         "ttfc_p90_us": m.ttfc_quantile(0.9),
         "cpu_us_per_req": if m.ok > 0 { Some(m.cpu.as_micros() as f64 / m.ok as f64) } else { None },
-        "maxrss_kib": m.maxrss_kib,
+        "peak_rss_kib": m.peak_rss_kib,
         "token_requests": token_requests,
     })
 }

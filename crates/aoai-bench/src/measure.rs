@@ -93,7 +93,7 @@ pub struct Measurement {
     /// User + system CPU over the measured phase.
     pub cpu: Duration,
     /// Peak resident set of the process so far, KiB.
-    pub maxrss_kib: u64,
+    pub peak_rss_kib: u64,
 }
 
 impl Measurement {
@@ -107,13 +107,24 @@ impl Measurement {
     }
 }
 
-/// CPU time (user + system) and peak RSS of this process.
+/// CPU time (user + system) and peak RSS (KiB) of this process.
+///
+/// Peak RSS is `VmHWM` from `/proc/self/status` when available: Linux carries `ru_maxrss` over
+/// `execve`, so a contender started from a large parent (the Python orchestrator) would report
+/// the parent's peak. `ru_maxrss` is the fallback.
 pub fn rusage() -> (Duration, u64) {
     // SAFETY: getrusage writes into the zeroed struct we own; RUSAGE_SELF is always valid.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
     let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    (tv(ru.ru_utime) + tv(ru.ru_stime), ru.ru_maxrss as u64)
+    let peak = vm_hwm_kib().unwrap_or(ru.ru_maxrss as u64);
+    (tv(ru.ru_utime) + tv(ru.ru_stime), peak)
+}
+
+fn vm_hwm_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 async fn async_phase(op: &AsyncOp, concurrency: usize, length: Duration) -> Tally {
@@ -165,7 +176,7 @@ fn blocking_phase(op: &BlockingOp, concurrency: usize, length: Duration) -> Tall
 
 fn finish(t: Tally, start: Instant, cpu0: Duration) -> Measurement {
     let elapsed = start.elapsed();
-    let (cpu1, maxrss_kib) = rusage();
+    let (cpu1, peak_rss_kib) = rusage();
     let mut ttfc_us = t.ttfc_us;
     ttfc_us.sort_unstable();
     Measurement {
@@ -176,7 +187,7 @@ fn finish(t: Tally, start: Instant, cpu0: Duration) -> Measurement {
         ttfc_us,
         elapsed,
         cpu: cpu1.saturating_sub(cpu0),
-        maxrss_kib,
+        peak_rss_kib,
     }
 }
 
@@ -216,7 +227,7 @@ mod tests {
             ttfc_us: (1..=10).collect(),
             elapsed: Duration::ZERO,
             cpu: Duration::ZERO,
-            maxrss_kib: 0,
+            peak_rss_kib: 0,
         };
         assert_eq!(m.ttfc_quantile(0.5), Some(6));
         assert_eq!(m.ttfc_quantile(0.9), Some(9));
