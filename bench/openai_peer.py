@@ -55,7 +55,8 @@ async def one(client, args, tally):
             )
         else:
             stream = await client.chat.completions.create(
-                model=DEPLOYMENT, messages=messages, max_completion_tokens=args.max_tokens, stream=True
+                model=DEPLOYMENT, messages=messages, max_completion_tokens=args.max_tokens, stream=True,
+                stream_options={"include_usage": True},
             )
             first = None
             async for _chunk in stream:

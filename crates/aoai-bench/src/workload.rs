@@ -1,4 +1,6 @@
-//! The request every contender sends, so bodies are the same for everyone.
+//! The request every contender sends, so bodies are the same for everyone: one user message,
+//! `max_completion_tokens`, and for streams `stream_options.include_usage` (our client sets it by
+//! default; the others are told to, so every stream carries the same chunks).
 
 use clap::ValueEnum;
 use serde_json::json;
@@ -55,6 +57,7 @@ impl ChatRequest {
         });
         if workload == Workload::Stream {
             v["stream"] = json!(true);
+            v["stream_options"] = json!({"include_usage": true});
         }
         serde_json::to_vec(&v).unwrap_or_default()
     }

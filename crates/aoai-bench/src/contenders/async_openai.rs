@@ -6,20 +6,26 @@ use std::time::Instant;
 use async_openai::Client;
 use async_openai::config::AzureConfig;
 use async_openai::types::chat::{
-    ChatCompletionRequestUserMessage, CreateChatCompletionRequest, CreateChatCompletionRequestArgs,
+    ChatCompletionRequestUserMessage, ChatCompletionStreamOptions, CreateChatCompletionRequest,
+    CreateChatCompletionRequestArgs,
 };
 use futures::{FutureExt, StreamExt};
 
 use crate::measure::{AsyncOp, Outcome};
 use crate::workload::{API_KEY, API_VERSION, ChatRequest, DEPLOYMENT, Workload};
 
-fn request(req: &ChatRequest) -> Result<CreateChatCompletionRequest, String> {
-    CreateChatCompletionRequestArgs::default()
-        .model(DEPLOYMENT)
+fn request(req: &ChatRequest, workload: Workload) -> Result<CreateChatCompletionRequest, String> {
+    let mut b = CreateChatCompletionRequestArgs::default();
+    b.model(DEPLOYMENT)
         .messages([ChatCompletionRequestUserMessage::from(req.prompt.as_str()).into()])
-        .max_completion_tokens(req.max_tokens)
-        .build()
-        .map_err(|e| e.to_string())
+        .max_completion_tokens(req.max_tokens);
+    if workload == Workload::Stream {
+        b.stream_options(ChatCompletionStreamOptions {
+            include_usage: Some(true),
+            ..Default::default()
+        });
+    }
+    b.build().map_err(|e| e.to_string())
 }
 
 /// The op for `workload` against the emulator at `base`.
@@ -30,7 +36,7 @@ pub fn op(base: &str, req: &ChatRequest, workload: Workload) -> Result<AsyncOp, 
         .with_deployment_id(DEPLOYMENT)
         .with_api_key(API_KEY);
     let client = Client::with_config(config);
-    let request = request(req)?;
+    let request = request(req, workload)?;
     Ok(Arc::new(move || {
         let (client, request) = (client.clone(), request.clone());
         async move {
