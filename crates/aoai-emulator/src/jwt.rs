@@ -16,6 +16,8 @@
 //! `exp` second on), `nbf` (5 s leeway), the issuer shape and the audience
 //! ([`ACCEPTED_AUDIENCES`]). Tenant (A4) and role (A3) checks are the data plane's.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -150,7 +152,15 @@ pub struct TokenIssuer {
     default_client_id: String,
     default_object_id: String,
     lifetime: i64,
+    /// Tokens whose signature and issuer were already checked, with their claims: a bearer
+    /// token is presented on every request, and an ECDSA verification costs more than the rest
+    /// of a chat answer (it made the emulator the bottleneck of Entra benchmarks). Expiry and
+    /// audience are still checked on every use, so answers are the same as without the cache.
+    verified: Mutex<HashMap<String, AccessClaims>>,
 }
+
+/// How many verified tokens are remembered (the cache is emptied when full).
+const VERIFIED_CAPACITY: usize = 1024;
 
 impl std::fmt::Debug for TokenIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -210,6 +220,7 @@ impl TokenIssuer {
             URL_SAFE_NO_PAD.encode(&digest[..20])
         };
         Self {
+            verified: Mutex::new(HashMap::new()),
             encoding,
             decoding,
             kid,
@@ -317,6 +328,35 @@ impl TokenIssuer {
     /// Verifies signature, `exp`/`nbf` and audience. The tenant check (A4) and the role check (A3)
     /// are the data plane's, done on the returned claims.
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenRejection> {
+        let cached = self.verified_cache().get(token).cloned();
+        let claims = match cached {
+            Some(claims) => claims,
+            None => {
+                let claims = self.verify_signature(token)?;
+                let mut cache = self.verified_cache();
+                if cache.len() >= VERIFIED_CAPACITY {
+                    cache.clear();
+                }
+                cache.insert(token.to_owned(), claims.clone());
+                claims
+            }
+        };
+        let now = now_secs();
+        if now >= claims.exp || claims.nbf > now + NBF_LEEWAY_SECS {
+            return Err(TokenRejection::Expired);
+        }
+        if !ACCEPTED_AUDIENCES.contains(&claims.aud.as_str()) {
+            return Err(TokenRejection::WrongAudience);
+        }
+        Ok(claims)
+    }
+
+    fn verified_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, AccessClaims>> {
+        self.verified.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Header, signature and issuer: what does not change over a token's life.
+    fn verify_signature(&self, token: &str) -> Result<AccessClaims, TokenRejection> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenRejection::Invalid)?;
         if header.alg != Algorithm::ES256 || header.kid.as_deref() != Some(self.kid.as_str()) {
             return Err(TokenRejection::Invalid);
@@ -328,19 +368,12 @@ impl TokenIssuer {
         validation.required_spec_claims.clear();
         let data = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation)
             .map_err(|_| TokenRejection::Invalid)?;
-        let claims = data.claims;
-        if claims.iss != issuer_for(&claims.tid) {
+        if data.claims.iss != issuer_for(&data.claims.tid) {
             return Err(TokenRejection::Invalid);
         }
-        let now = now_secs();
-        if now >= claims.exp || claims.nbf > now + NBF_LEEWAY_SECS {
-            return Err(TokenRejection::Expired);
-        }
-        if !ACCEPTED_AUDIENCES.contains(&claims.aud.as_str()) {
-            return Err(TokenRejection::WrongAudience);
-        }
-        Ok(claims)
+        Ok(data.claims)
     }
+
 }
 
 /// A random URL-safe id like Entra's `aio`/`uti`/`rh` values.
