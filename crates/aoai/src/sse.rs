@@ -1,11 +1,17 @@
 //! A server-sent-events decoder: bytes in, the `data` of each event out. Lines end in CR, LF or
 //! CRLF (also split across reads); `:` lines are comments; `data` lines of one event are joined
 //! with `\n`; a blank line dispatches the event (spec `aoai-wire.md` §8.6).
+//!
+//! It works on bytes (no `String` per line, no shifting of the buffer): line ends are found with
+//! `memchr`, consumed input is dropped by advancing a `BytesMut`, and each event's data is
+//! copied once.
+
+use bytes::{Buf, BytesMut};
 
 #[derive(Debug, Default)]
 pub(crate) struct SseDecoder {
-    buf: Vec<u8>,
-    data: String,
+    buf: BytesMut,
+    data: Vec<u8>,
     has_data: bool,
     /// The previous chunk ended in CR: a leading LF belongs to that line end.
     after_cr: bool,
@@ -24,14 +30,11 @@ impl SseDecoder {
     }
 
     /// The data of the next complete event, if one is buffered.
-    pub(crate) fn next_event(&mut self) -> Option<String> {
-        let mut start = 0;
+    pub(crate) fn next_event(&mut self) -> Option<Vec<u8>> {
+        let mut consumed = 0;
         let mut event = None;
-        while let Some(offset) = self.buf[start..]
-            .iter()
-            .position(|b| *b == b'\n' || *b == b'\r')
-        {
-            let end = start + offset;
+        while let Some(offset) = memchr::memchr2(b'\n', b'\r', &self.buf[consumed..]) {
+            let end = consumed + offset;
             let mut next = end + 1;
             if self.buf[end] == b'\r' {
                 match self.buf.get(next) {
@@ -40,8 +43,8 @@ impl SseDecoder {
                     None => self.after_cr = true,
                 }
             }
-            let line = String::from_utf8_lossy(&self.buf[start..end]).into_owned();
-            start = next;
+            let line = &self.buf[consumed..end];
+            consumed = next;
             if line.is_empty() {
                 if self.has_data {
                     self.has_data = false;
@@ -50,22 +53,25 @@ impl SseDecoder {
                 }
                 continue;
             }
-            if line.starts_with(':') {
+            if line[0] == b':' {
                 continue;
             }
-            let (field, value) = match line.split_once(':') {
-                Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
-                None => (line.as_str(), ""),
-            };
-            if field == "data" {
-                if self.has_data {
-                    self.data.push('\n');
+            let (field, value) = match memchr::memchr(b':', line) {
+                Some(colon) => {
+                    let value = &line[colon + 1..];
+                    (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
                 }
-                self.data.push_str(value);
+                None => (line, &b""[..]),
+            };
+            if field == b"data" {
+                if self.has_data {
+                    self.data.push(b'\n');
+                }
+                self.data.extend_from_slice(value);
                 self.has_data = true;
             }
         }
-        self.buf.drain(..start);
+        self.buf.advance(consumed);
         event
     }
 
@@ -85,7 +91,7 @@ mod tests {
         for c in chunks {
             d.push(c);
             while let Some(e) = d.next_event() {
-                out.push(e);
+                out.push(String::from_utf8(e).unwrap());
             }
         }
         out
@@ -93,8 +99,13 @@ mod tests {
 
     #[test]
     fn events_survive_any_split_and_line_ending() {
-        let wire = b"data: {\"a\":1}\n\n: comment\r\ndata:x\r\ndata: y\r\n\r\nevent: e\nid: 1\n\ndata: [DONE]\n\n";
-        let want = vec!["{\"a\":1}".to_string(), "x\ny".into(), "[DONE]".into()];
+        let wire = b"data: {\"a\":1}\n\n: comment\r\ndata:x\r\ndata: y\r\n\r\nevent: e\nid: 1\n\ndata\n\ndata: [DONE]\n\n";
+        let want = vec![
+            "{\"a\":1}".to_string(),
+            "x\ny".into(),
+            "".into(),
+            "[DONE]".into(),
+        ];
         assert_eq!(events(&[wire]), want);
         for split in 1..wire.len() {
             assert_eq!(

@@ -43,16 +43,16 @@ const RETRY_FIX: &str =
     "retry the request; if it keeps happening, check proxies between you and the endpoint";
 
 impl State {
-    fn event(&mut self, data: &str) -> Option<Result<ChatCompletionChunk, Error>> {
-        if data.starts_with("[DONE]") {
+    fn event(&mut self, data: &[u8]) -> Option<Result<ChatCompletionChunk, Error>> {
+        if data.starts_with(b"[DONE]") {
             self.done = true;
             return None;
         }
-        let item = match serde_json::from_str::<ChatCompletionChunk>(data) {
+        let item = match serde_json::from_slice::<ChatCompletionChunk>(data) {
             Ok(chunk) if chunk.extra.get("error").is_some_and(|e| !e.is_null()) => {
                 Err(classify(Failed {
                     status: None,
-                    body: data,
+                    body: &String::from_utf8_lossy(data),
                     request_id: self.request_id.clone(),
                     retry_after: None,
                     deployment: &self.deployment,
