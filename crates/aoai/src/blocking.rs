@@ -1,7 +1,9 @@
 //! A blocking client for programs without an async runtime, like `reqwest::blocking`.
 //!
-//! It owns a small Tokio runtime and runs the async client on it; calls block the calling
-//! thread. Building or calling it from inside an async runtime is refused with a
+//! It owns a current-thread Tokio runtime and runs the async client on it; calls block the
+//! calling thread, which drives the runtime while it waits (no hand-off to worker threads: a
+//! streamed chunk costs no cross-thread wake-up, see `BENCHMARKS.md`). Threads share the
+//! runtime and the connection pool. Building or calling it from inside an async runtime is refused with a
 //! `config_error` (it would deadlock or panic there) instead of panicking.
 //!
 //! ```no_run
@@ -69,9 +71,7 @@ impl AzureOpenAI {
     /// Wraps a configured async client.
     pub fn new(client: crate::AzureOpenAI) -> Result<Self, Error> {
         outside_async()?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("aoai-blocking")
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| {

@@ -77,11 +77,8 @@ pub fn entra(
     Ok(async_op(client, req, workload))
 }
 
-/// Blocking client, `api-key` auth (non-streaming chat only).
+/// Blocking client, `api-key` auth (streams are iterators of chunks).
 pub fn blocking(base: &str, req: &ChatRequest, workload: Workload) -> Result<BlockingOp, String> {
-    if workload != Workload::Chat {
-        return Err("the blocking client is measured on non-streaming chat only".into());
-    }
     let client = aoai::blocking::AzureOpenAI::builder()
         .endpoint(base)
         .api_key(API_KEY)
@@ -89,11 +86,27 @@ pub fn blocking(base: &str, req: &ChatRequest, workload: Workload) -> Result<Blo
         .build()
         .map_err(|e| e.to_string())?;
     let request = request(req);
-    Ok(Arc::new(move || {
-        client
-            .chat()
-            .create(request.clone())
-            .map_err(|e| e.to_string())?;
-        Ok(Outcome::default())
+    Ok(Arc::new(move || match workload {
+        Workload::Chat => {
+            client
+                .chat()
+                .create(request.clone())
+                .map_err(|e| e.to_string())?;
+            Ok(Outcome::default())
+        }
+        Workload::Stream => {
+            let start = Instant::now();
+            let mut out = Outcome::default();
+            for chunk in client
+                .chat()
+                .create_stream(request.clone())
+                .map_err(|e| e.to_string())?
+            {
+                chunk.map_err(|e| e.to_string())?;
+                out.chunks += 1;
+                out.first_chunk.get_or_insert_with(|| start.elapsed());
+            }
+            Ok(out)
+        }
     }))
 }

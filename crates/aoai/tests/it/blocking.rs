@@ -46,3 +46,29 @@ async fn the_blocking_client_refuses_async_contexts_instead_of_panicking() {
     assert_eq!(err.kind(), aoai::ErrorKind::Config);
     assert!(err.quick_fix().unwrap().contains("async client"));
 }
+
+#[test]
+fn threads_share_one_blocking_client() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let emu = rt.block_on(emulator());
+    let c = aoai::blocking::AzureOpenAI::builder()
+        .endpoint(emu.url())
+        .api_key(KEY)
+        .deployment("gpt-4o")
+        .build()
+        .unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                (0..5)
+                    .map(|_| c.chat().create(hello()).unwrap().text())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for t in threads {
+        assert!(t.join().unwrap().iter().all(|t| t == "Echo: hello world"));
+    }
+    assert_eq!(emu.journal().len(), 40);
+}
