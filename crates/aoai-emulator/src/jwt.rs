@@ -373,7 +373,6 @@ impl TokenIssuer {
         }
         Ok(data.claims)
     }
-
 }
 
 /// A random URL-safe id like Entra's `aio`/`uti`/`rh` values.
