@@ -148,6 +148,8 @@ impl Pipeline {
         let started = Instant::now();
         let deadline = started + self.timeouts.total;
         let mut retry = 0;
+        // One retry with a fresh token after a 401; only that attempt bypasses the cache.
+        let mut refreshed = false;
         let mut fresh_token = false;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -155,6 +157,7 @@ impl Pipeline {
             debug!(method = %call.method, path = call.url.path(), attempt = retry + 1, "sending");
             let outcome =
                 tokio::time::timeout(limit, self.attempt(call, fresh_token, stream)).await;
+            fresh_token = false;
             let (error, retryable, delay_hint) = match outcome {
                 Ok(Ok(received)) => {
                     debug!(
@@ -168,11 +171,12 @@ impl Pipeline {
                     error,
                     refresh_may_help,
                     ..
-                })) if refresh_may_help && !fresh_token => {
+                })) if refresh_may_help && !refreshed => {
                     debug!(
                         status = error.status(),
                         "401 with a cached token: retrying once with a fresh one"
                     );
+                    refreshed = true;
                     fresh_token = true;
                     continue;
                 }

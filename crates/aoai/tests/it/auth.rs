@@ -203,3 +203,28 @@ async fn client_key_error_has_no_identity(emu: &aoai_emulator::EmulatorHandle) -
         .unwrap_err();
     err.identity().is_none()
 }
+
+#[tokio::test]
+async fn only_the_attempt_after_a_401_bypasses_the_token_cache() {
+    let emu = emulator().await;
+    let c = AzureOpenAI::builder()
+        .env(sp_env(&emu))
+        .retry_policy(crate::support::quick_retries(2))
+        .build()
+        .unwrap();
+    c.chat().create(hello()).await.unwrap();
+    emu.push_fault(
+        Fault::reply(CHAT_PATH, 401).body(json!({"statusCode":401,"message":"Unauthorized."})),
+    );
+    emu.push_fault(
+        Fault::reply(CHAT_PATH, 503)
+            .body(json!({"error":{"message":"busy","type":"server_error"}})),
+    );
+    c.chat().create(hello()).await.unwrap();
+    assert_eq!(requests_to(&emu, CHAT_PATH).len(), 4);
+    assert_eq!(
+        token_requests(&emu),
+        2,
+        "the retry after the 503 reuses the fresh token"
+    );
+}
