@@ -462,24 +462,39 @@ impl AzureOpenAIBuilder {
             .map(|v| v.trim().to_string())
     }
 
+    /// The auth to use: explicit settings, else the environment's key or token, else
+    /// `DefaultAzureCredential` on the environment (returned too, for
+    /// [`AzureOpenAI::default_credential`]).
     fn resolve_auth(&mut self) -> Result<(Auth, Option<DefaultAzureCredential>), Error> {
-        let default_credential = match self.resolve_explicit_or_env()? {
-            Ok(auth) => return Ok((auth, None)),
-            Err(env) => DefaultAzureCredential::with_env(env)?,
+        if let Some(auth) = self.configured_auth()? {
+            return Ok((auth, None));
+        }
+        let Some(env) = self.env.clone() else {
+            return Err(Error::config(
+                "no credential is given",
+                format!(
+                    "set {AZURE_OPENAI_API_KEY}, or pass .api_key(..), .ad_token(..) or \
+                     .credential(Arc::new(DefaultAzureCredential::new()?)) to the builder"
+                ),
+            ));
         };
+        let default_credential = DefaultAzureCredential::with_env(env)?;
         let auth = Auth::Credential {
             credential: Arc::new(default_credential.clone()),
-            scope: self
-                .scope
-                .take()
-                .unwrap_or_else(|| DEFAULT_SCOPE.to_string()),
+            scope: self.take_scope(),
         };
         Ok((auth, Some(default_credential)))
     }
 
-    /// The configured auth, or (when only an environment is given) that environment, for
-    /// `DefaultAzureCredential`.
-    fn resolve_explicit_or_env(&mut self) -> Result<Result<Auth, Env>, Error> {
+    fn take_scope(&mut self) -> String {
+        self.scope
+            .take()
+            .unwrap_or_else(|| DEFAULT_SCOPE.to_string())
+    }
+
+    /// A key, token or credential given to the builder, else a key or token from the
+    /// environment; `None` when there is none.
+    fn configured_auth(&mut self) -> Result<Option<Auth>, Error> {
         let explicit = [
             self.api_key.is_some().then_some("api_key"),
             self.ad_token.is_some().then_some("ad_token"),
@@ -494,41 +509,32 @@ impl AzureOpenAIBuilder {
         }
         if let Some(key) = self.api_key.take() {
             config::api_key(key.secret())?;
-            return Auth::key(&key).map(Ok);
+            return Auth::key(&key).map(Some);
         }
         if let Some(token) = self.ad_token.take() {
-            return Auth::token(&token).map(Ok);
+            return Auth::token(&token).map(Some);
         }
         if let Some(credential) = self.credential.take() {
-            let scope = self
-                .scope
-                .take()
-                .unwrap_or_else(|| DEFAULT_SCOPE.to_string());
-            return Ok(Ok(Auth::Credential { credential, scope }));
+            let scope = self.take_scope();
+            return Ok(Some(Auth::Credential { credential, scope }));
         }
-        let key = self.env_var(AZURE_OPENAI_API_KEY);
-        let token = self.env_var(AZURE_OPENAI_AD_TOKEN);
-        match (key, token, &self.env) {
-            (Some(_), Some(_), _) => Err(Error::config(
+        match (
+            self.env_var(AZURE_OPENAI_API_KEY),
+            self.env_var(AZURE_OPENAI_AD_TOKEN),
+        ) {
+            (Some(_), Some(_)) => Err(Error::config(
                 format!("both {AZURE_OPENAI_API_KEY} and {AZURE_OPENAI_AD_TOKEN} are set"),
                 format!(
                     "unset one: `unset {AZURE_OPENAI_AD_TOKEN}` to use the key, or `unset \
                      {AZURE_OPENAI_API_KEY}` to use the token"
                 ),
             )),
-            (Some(key), None, _) => {
+            (Some(key), None) => {
                 config::api_key(&key)?;
-                Auth::key(&Secret::new(key)).map(Ok)
+                Auth::key(&Secret::new(key)).map(Some)
             }
-            (None, Some(token), _) => Auth::token(&Secret::new(token)).map(Ok),
-            (None, None, Some(env)) => Ok(Err(env.clone())),
-            (None, None, None) => Err(Error::config(
-                "no credential is given",
-                format!(
-                    "set {AZURE_OPENAI_API_KEY}, or pass .api_key(..), .ad_token(..) or \
-                     .credential(Arc::new(DefaultAzureCredential::new()?)) to the builder"
-                ),
-            )),
+            (None, Some(token)) => Auth::token(&Secret::new(token)).map(Some),
+            (None, None) => Ok(None),
         }
     }
 
