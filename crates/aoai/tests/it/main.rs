@@ -7,5 +7,4 @@ mod diagnosis;
 mod embeddings;
 mod errors;
 mod retry;
-mod security;
 mod support;

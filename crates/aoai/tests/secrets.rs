@@ -1,4 +1,11 @@
 //! Secrets never reach logs, `Debug` output or error text.
+//!
+//! Its own test binary: it installs a global TRACE subscriber, which must not race with other
+//! tests' callsites (a thread-scoped subscriber missed events when tests ran in parallel).
+
+#[path = "it/support.rs"]
+#[allow(dead_code)]
+mod support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -8,7 +15,7 @@ use aoai_emulator::Fault;
 use futures::StreamExt;
 use serde_json::json;
 
-use crate::support::{CHAT_PATH, CLIENT_SECRET, KEY, emulator, good_token, hello, sp_env};
+use support::{CHAT_PATH, CLIENT_SECRET, KEY, emulator, good_token, hello, sp_env};
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -42,7 +49,7 @@ fn assert_absent(haystack: &str, secrets: &[&str], what: &str) {
 
 /// Runs key, token and credential flows (successes, failures and retries) with every TRACE
 /// event of every crate captured, then greps the capture for the secrets.
-#[tokio::test(flavor = "current_thread")]
+#[tokio::test]
 async fn no_secret_appears_in_trace_logs_debug_output_or_errors() {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::fmt()
@@ -50,7 +57,8 @@ async fn no_secret_appears_in_trace_logs_debug_output_or_errors() {
         .with_writer(captured.clone())
         .with_ansi(false)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::subscriber::set_global_default(subscriber)
+        .expect("the only subscriber of this binary");
 
     let emu = emulator().await;
     let token = good_token(&emu).await;
