@@ -317,6 +317,9 @@ fn no_secret_in_trace_logs_debug_or_errors() {
         .with_ansi(false)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Other tests of this binary hit the same callsites on other threads: recompute every
+    // callsite's interest now that this thread's subscriber exists, so none stays "never".
+    tracing::callsite::rebuild_interest_cache();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
