@@ -4,7 +4,6 @@ use reqwest::Method;
 
 use crate::client::{AzureOpenAI, decode, encode};
 use crate::error::Error;
-use crate::pipeline::Received;
 use crate::stream::ChatCompletionStream;
 use crate::types::{ChatCompletion, ChatCompletionRequest, StreamOptions};
 
@@ -63,18 +62,16 @@ impl<'c> Chat<'c> {
             });
         }
         let (deployment, url, body) = self.prepare(request)?;
-        match self
+        let response = self
             .client
             .send(Method::POST, url, Some(body), &deployment, true)
             .await?
-        {
-            Received::Stream(response) => Ok(ChatCompletionStream::new(
-                response,
-                self.client.stream_idle_timeout(),
-                deployment,
-            )),
-            Received::Body(_) => unreachable_body(),
-        }
+            .into_stream()?;
+        Ok(ChatCompletionStream::new(
+            response,
+            self.client.stream_idle_timeout(),
+            deployment,
+        ))
     }
 
     fn prepare(
@@ -87,11 +84,4 @@ impl<'c> Chat<'c> {
         let body = encode(&request)?;
         Ok((deployment, url, body))
     }
-}
-
-fn unreachable_body() -> Result<ChatCompletionStream, Error> {
-    Err(Error::new(
-        crate::ErrorKind::Stream,
-        "the pipeline returned a body where a stream was asked for",
-    ))
 }

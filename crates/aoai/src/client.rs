@@ -303,13 +303,7 @@ pub(crate) fn encode(body: &impl Serialize) -> Result<Bytes, Error> {
 
 /// Parses a JSON answer.
 pub(crate) fn decode<T: DeserializeOwned>(received: Received) -> Result<T, Error> {
-    let Received::Body(body) = received else {
-        return Err(Error::new(
-            ErrorKind::Stream,
-            "a stream was returned where a body was expected",
-        ));
-    };
-    serde_json::from_slice(&body).map_err(|e| {
+    serde_json::from_slice(&received.into_body()?).map_err(|e| {
         Error::new(
             ErrorKind::Server,
             "the service's answer is not the expected JSON",

@@ -71,6 +71,32 @@ pub(crate) enum Received {
     Stream(reqwest::Response),
 }
 
+impl Received {
+    /// The body of an answer sent with `stream: false`.
+    pub(crate) fn into_body(self) -> Result<Bytes, Error> {
+        match self {
+            Received::Body(body) => Ok(body),
+            Received::Stream(_) => Err(mismatch()),
+        }
+    }
+
+    /// The open response of an answer sent with `stream: true`.
+    pub(crate) fn into_stream(self) -> Result<reqwest::Response, Error> {
+        match self {
+            Received::Stream(response) => Ok(response),
+            Received::Body(_) => Err(mismatch()),
+        }
+    }
+}
+
+fn mismatch() -> Error {
+    Error::new(
+        ErrorKind::Stream,
+        "the pipeline answered a body where a stream was asked for, or the reverse",
+    )
+    .with_fix("report this as a bug")
+}
+
 enum AttemptError {
     /// The service answered with an error.
     Status {

@@ -188,11 +188,7 @@ async fn the_chain_the_builder_created_is_inspectable_and_a_custom_scope_is_requ
         err.identity().is_some_and(|ie| ie.code().is_some()),
         "{err:?}"
     );
-    assert!(client_key_error_has_no_identity(&emu).await);
-}
-
-async fn client_key_error_has_no_identity(emu: &aoai_emulator::EmulatorHandle) -> bool {
-    let err = builder(emu)
+    let key_err = builder(&emu)
         .api_key("0123456789abcdef")
         .max_retries(0)
         .build()
@@ -201,7 +197,7 @@ async fn client_key_error_has_no_identity(emu: &aoai_emulator::EmulatorHandle) -
         .create(hello())
         .await
         .unwrap_err();
-    err.identity().is_none()
+    assert!(key_err.identity().is_none(), "{key_err:?}");
 }
 
 #[tokio::test]

@@ -9,11 +9,21 @@ use futures::StreamExt;
 use serde_json::json;
 
 use crate::support::{
-    CHAT_PATH, TENANT, builder, closed_port, emulator, emulator_with, hello, mint, remove_roles,
+    CHAT_PATH, builder, closed_port, emulator, emulator_with, hello, mint, remove_roles,
 };
 
 fn no_retries(b: aoai::AzureOpenAIBuilder) -> AzureOpenAI {
     b.retry_policy(RetryPolicy::none()).build().unwrap()
+}
+
+/// A client of `emu` sending the static token `token`, without retries.
+fn token_client(emu: &aoai_emulator::EmulatorHandle, token: String) -> AzureOpenAI {
+    no_retries(
+        AzureOpenAI::builder()
+            .endpoint(emu.url())
+            .ad_token(token)
+            .deployment("gpt-4o"),
+    )
 }
 
 /// The error of one chat completion without retries.
@@ -47,12 +57,7 @@ async fn bad_tokens_are_authentication_errors() {
         mint(&emu, json!({"expires_in": -120})).await,
         mint(&emu, json!({"audience": "https://management.azure.com"})).await,
     ] {
-        let c = no_retries(
-            AzureOpenAI::builder()
-                .endpoint(emu.url())
-                .ad_token(token)
-                .deployment("gpt-4o"),
-        );
+        let c = token_client(&emu, token);
         let err = c.chat().create(hello()).await.unwrap_err();
         assert_kind(
             &err,
@@ -76,12 +81,7 @@ async fn a_token_of_another_tenant_names_az_login_tenant() {
         json!({"tenant_id": "00000000-0000-0000-0000-0000000000ff"}),
     )
     .await;
-    let c = no_retries(
-        AzureOpenAI::builder()
-            .endpoint(emu.url())
-            .ad_token(token)
-            .deployment("gpt-4o"),
-    );
+    let c = token_client(&emu, token);
     let err = c.chat().create(hello()).await.unwrap_err();
     assert_kind(&err, ErrorKind::Authentication, "az login --tenant");
     assert_eq!(err.status(), Some(400));
@@ -91,12 +91,7 @@ async fn a_token_of_another_tenant_names_az_login_tenant() {
 async fn a_principal_without_role_is_a_permission_error_naming_the_role() {
     let emu = emulator_with(|c| remove_roles(c, "emulator-client")).await;
     let token = mint(&emu, json!({"client_id": "emulator-client", "roles": []})).await;
-    let c = no_retries(
-        AzureOpenAI::builder()
-            .endpoint(emu.url())
-            .ad_token(token)
-            .deployment("gpt-4o"),
-    );
+    let c = token_client(&emu, token);
     let err = c.chat().create(hello()).await.unwrap_err();
     assert_kind(
         &err,
@@ -104,7 +99,6 @@ async fn a_principal_without_role_is_a_permission_error_naming_the_role() {
         "az role assignment create --role \"Cognitive Services OpenAI User\"",
     );
     assert_eq!(err.code(), Some("PermissionDenied"));
-    let _ = TENANT;
 }
 
 #[tokio::test]
